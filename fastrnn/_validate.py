@@ -1,0 +1,92 @@
+"""The one place where fastrnn checks its inputs, before any kernel runs.
+
+Every check raises before anything is changed, with a message that names
+the argument, what it received and what was expected. What passes is cast
+to the params' dtype and made C-contiguous, which is all the kernels accept.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+PARAM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _describe(a: object) -> str:
+    if isinstance(a, np.ndarray):
+        return f"shape {a.shape} and dtype {a.dtype}"
+    return f"a {type(a).__module__}.{type(a).__qualname__}"
+
+
+def check_ndarray(name: str, a: object) -> np.ndarray:
+    """Return ``a`` if it is a numpy array, else raise a TypeError."""
+    if isinstance(a, np.ndarray):
+        return a
+    hint = ""
+    module = type(a).__module__.split(".")[0]
+    if hasattr(a, "__array__") or hasattr(a, "__cuda_array_interface__"):
+        hint = (f"; fastrnn runs on the CPU: convert {module} arrays to "
+                "numpy first (e.g. cupy.asnumpy or tensor.numpy())")
+    raise TypeError(f"{name} must be a numpy.ndarray, got {_describe(a)}{hint}")
+
+
+def check_params(params: Sequence[object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check ``[Wx, Wh, b]`` and return them C-contiguous.
+
+    Wx is (D, H), Wh is (H, H), b is (H,), D >= 1 and H >= 1, all of one
+    dtype, float32 or float64. Contiguous params are returned as they are
+    (no copy), so the caller always sees their current values.
+    """
+    if len(params) != 3:
+        raise ValueError(f"params must be [Wx, Wh, b], got {len(params)} arrays")
+    wx, wh, b = (check_ndarray(n, p) for n, p in zip(("Wx", "Wh", "b"), params))
+    if wx.dtype not in PARAM_DTYPES:
+        raise TypeError(f"Wx must have dtype float32 or float64, got {wx.dtype}")
+    for name, p in (("Wh", wh), ("b", b)):
+        if p.dtype != wx.dtype:
+            raise TypeError(f"{name} must have the dtype of Wx ({wx.dtype}), "
+                            f"got {p.dtype}")
+    if wx.ndim != 2 or min(wx.shape) < 1:
+        raise ValueError(f"Wx must be 2-D (D, H) with D, H >= 1, got shape {wx.shape}")
+    hidden = wx.shape[1]
+    if wh.shape != (hidden, hidden):
+        raise ValueError(f"Wh must be square (H, H) = {(hidden, hidden)} to match "
+                         f"Wx of shape {wx.shape}, got shape {wh.shape}")
+    if b.shape != (hidden,):
+        raise ValueError(f"b must have shape (H,) = {(hidden,)} to match Wx of "
+                         f"shape {wx.shape}, got shape {b.shape}")
+    return (np.ascontiguousarray(wx), np.ascontiguousarray(wh),
+            np.ascontiguousarray(b))
+
+
+def as_input(name: str, a: object, shape: tuple, dtype: np.dtype,
+             copy: bool = False) -> np.ndarray:
+    """Check a float input against ``shape`` (None matches any length).
+
+    Returns it cast to ``dtype`` and C-contiguous: the same object when it
+    already is, unless ``copy`` is set (for arrays a kernel will write to).
+    """
+    a = check_ndarray(name, a)
+    if a.dtype.kind != "f":
+        raise TypeError(f"{name} must be a floating-point array, got dtype "
+                        f"{a.dtype}")
+    if a.ndim != len(shape) or any(
+            want is not None and got != want for got, want in zip(a.shape, shape)):
+        expected = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name} must have shape {expected}, got shape {a.shape}")
+    if copy:
+        return np.array(a, dtype=dtype, order="C", copy=True)
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def check_grads(grads: Sequence[object], params: Sequence[np.ndarray]) -> None:
+    """Check that the grads are still writable C-contiguous twins of the params."""
+    for name, g, p in zip(("dWx", "dWh", "db"), grads, params):
+        g = check_ndarray(f"grads ({name})", g)
+        if (g.shape != p.shape or g.dtype != p.dtype
+                or not g.flags.c_contiguous or not g.flags.writeable):
+            raise ValueError(
+                f"grads ({name}) must stay a writable C-contiguous array of shape "
+                f"{p.shape} and dtype {p.dtype}, got {_describe(g)}")

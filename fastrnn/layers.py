@@ -1,0 +1,181 @@
+"""``RNN`` and ``TimeRNN``: drop-in replacements for the book's layers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_input, check_grads, check_params
+from .kernels.rnn import rnn_backward, rnn_forward
+
+Params = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _zero_grads(params: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.zeros(p.shape, dtype=p.dtype) for p in params]
+
+
+def _forward(params: Params, xs: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Run the forward kernel on checked arrays; return (hs, last state)."""
+    wx, wh, b = params
+    n_batch, n_steps, _ = xs.shape
+    h = h0.copy()
+    hs = np.empty((n_batch, n_steps, wh.shape[0]), dtype=wh.dtype)
+    if hs.size:
+        rnn_forward(xs, wx, wh, b, h, hs, np.empty_like(h))
+    return hs, h
+
+
+def _backward(params: Params, grads: list[np.ndarray], xs: np.ndarray,
+              h0: np.ndarray, hs: np.ndarray, dhs: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Run the backward kernel on checked arrays; return (dxs, dh0)."""
+    wx, wh, _ = params
+    dxs = np.empty(xs.shape, dtype=xs.dtype)
+    dh = np.zeros_like(h0)
+    if hs.size:
+        rnn_backward(xs, wx, wh, h0, hs, dhs, dxs, grads[0], grads[1], grads[2],
+                     dh, np.empty_like(hs), np.empty_like(h0))
+    else:
+        for g in grads:
+            g[...] = 0
+    return dxs, dh
+
+
+def _params_for_backward(layer: "RNN | TimeRNN", xs: np.ndarray, hs: np.ndarray) -> Params:
+    """Check params and grads again, and that they still fit the forward pass."""
+    params = check_params(layer.params)
+    if params[0].dtype != hs.dtype or params[0].shape != (xs.shape[-1], hs.shape[-1]):
+        raise ValueError(
+            f"params changed since forward: Wx now has shape {params[0].shape} and "
+            f"dtype {params[0].dtype}, forward ran with shape "
+            f"{(xs.shape[-1], hs.shape[-1])} and dtype {hs.dtype}")
+    check_grads(layer.grads, params)
+    return params
+
+
+class RNN:
+    """One time step: ``h_next = tanh(h_prev @ Wh + x @ Wx + b)``.
+
+    Parameters
+    ----------
+    Wx : (D, H) float32 or float64 array.
+    Wh : (H, H) array of the same dtype.
+    b : (H,) array of the same dtype.
+
+    Attributes
+    ----------
+    params : [Wx, Wh, b], the very arrays passed in.
+    grads : [dWx, dWh, db], created once and overwritten by every backward.
+    cache : (x, h_prev, h_next) of the last forward, or None.
+    """
+
+    def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> None:
+        check_params([Wx, Wh, b])
+        self.params = [Wx, Wh, b]
+        self.grads = _zero_grads(self.params)
+        self.cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def forward(self, x: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
+        """Return ``h_next`` (N, H) for ``x`` (N, D) and ``h_prev`` (N, H)."""
+        params = check_params(self.params)
+        wx = params[0]
+        x = as_input("x", x, (None, wx.shape[0]), wx.dtype)
+        h_prev = as_input("h_prev", h_prev, (x.shape[0], wx.shape[1]), wx.dtype)
+        hs, _ = _forward(params, x[:, None, :], h_prev)
+        h_next = hs[:, 0, :]
+        self.cache = (x, h_prev, h_next)
+        return h_next
+
+    def backward(self, dh_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(dx, dh_prev)`` and overwrite ``grads``.
+
+        ``dh_next`` is the gradient with respect to the last forward's output.
+        """
+        if self.cache is None:
+            raise RuntimeError("RNN.backward() called before forward()")
+        x, h_prev, h_next = self.cache
+        params = _params_for_backward(self, x, h_next)
+        dh_next = as_input("dh_next", dh_next, h_next.shape, h_next.dtype)
+        dxs, dh_prev = _backward(params, self.grads, x[:, None, :], h_prev,
+                                 h_next[:, None, :], dh_next[:, None, :])
+        return dxs[:, 0, :], dh_prev
+
+
+class TimeRNN:
+    """T steps of ``RNN`` at once, with a hidden state kept between calls.
+
+    Parameters
+    ----------
+    Wx : (D, H) float32 or float64 array.
+    Wh : (H, H) array of the same dtype.
+    b : (H,) array of the same dtype.
+    stateful : bool
+        If True, each forward starts from the state the last one ended in
+        (truncated BPTT); the first one, and any after ``reset_state()``,
+        from zeros. If False, every forward starts from zeros.
+
+    Attributes
+    ----------
+    params : [Wx, Wh, b], the very arrays passed in, read afresh every call.
+    grads : [dWx, dWh, db], created once and overwritten by every backward.
+    h : (N, H) hidden state after the last forward (or as set), or None.
+    dh : (N, H) gradient of the last backward with respect to the initial
+        state of its block, or None.
+    stateful : bool
+    """
+
+    def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
+                 stateful: bool = False) -> None:
+        check_params([Wx, Wh, b])
+        self.params = [Wx, Wh, b]
+        self.grads = _zero_grads(self.params)
+        self.h: np.ndarray | None = None
+        self.dh: np.ndarray | None = None
+        self.stateful = stateful
+        self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def forward(self, xs: np.ndarray) -> np.ndarray:
+        """Return all hidden states hs (N, T, H) for inputs ``xs`` (N, T, D)."""
+        params = check_params(self.params)
+        wx = params[0]
+        xs = as_input("xs", xs, (None, None, wx.shape[0]), wx.dtype)
+        n_batch = xs.shape[0]
+        if self.stateful and self.h is not None:
+            h0 = as_input("h", self.h, (None, wx.shape[1]), wx.dtype)
+            if h0.shape[0] != n_batch:
+                raise ValueError(
+                    f"this stateful TimeRNN holds a hidden state h of shape "
+                    f"{h0.shape}, but xs of shape {xs.shape} has batch size "
+                    f"{n_batch}; call reset_state() (or set_state()) before "
+                    "changing the batch size")
+        else:
+            h0 = np.zeros((n_batch, wx.shape[1]), dtype=wx.dtype)
+        hs, self.h = _forward(params, xs, h0)
+        self._cache = (xs, h0, hs)
+        return hs
+
+    def backward(self, dhs: np.ndarray) -> np.ndarray:
+        """Return dxs (N, T, D) for ``dhs`` (N, T, H); overwrite grads and dh.
+
+        Like the book's layer, it does not add any incoming ``dh``: the
+        gradient of the next block's initial state is the caller's to add.
+        """
+        if self._cache is None:
+            raise RuntimeError("TimeRNN.backward() called before forward()")
+        xs, h0, hs = self._cache
+        params = _params_for_backward(self, xs, hs)
+        dhs = as_input("dhs", dhs, hs.shape, hs.dtype)
+        dxs, self.dh = _backward(params, self.grads, xs, h0, hs, dhs)
+        return dxs
+
+    def set_state(self, h: np.ndarray) -> None:
+        """Set the hidden state (N, H) the next stateful forward starts from.
+
+        A copy of ``h`` in the params' dtype is kept; views are fine.
+        """
+        wx = check_params(self.params)[0]
+        self.h = as_input("h", h, (None, wx.shape[1]), wx.dtype, copy=True)
+
+    def reset_state(self) -> None:
+        """Forget the hidden state: the next forward starts from zeros."""
+        self.h = None

@@ -1,0 +1,1 @@
+"""fastrnn's Numba kernels, installed as ``fastrnn.kernels``."""
