@@ -10,46 +10,8 @@ Notation: N batch, T steps, D input size, H hidden size.
 
 import numpy as np
 
-from ._jit import inline_kernel, kernel
+from ._jit import kernel
 from .tanh import tanh
-
-# Below this many multiply-adds a hand-written loop beats a BLAS call,
-# whose fixed cost (about 1-2 us) dominates small per-step products.
-_BLAS_MIN_MACS = 64 * 64 * 64
-
-
-@inline_kernel
-def matmul(a, b, out):
-    """out = a @ b for C-contiguous a (N, K), b (K, M), out (N, M)."""
-    n_rows, k_dim = a.shape
-    m_dim = b.shape[1]
-    if n_rows * k_dim * m_dim >= _BLAS_MIN_MACS:
-        np.dot(a, b, out)
-        return
-    for n in range(n_rows):
-        for j in range(m_dim):
-            out[n, j] = 0.0
-        for k in range(k_dim):
-            a_nk = a[n, k]
-            for j in range(m_dim):
-                out[n, j] += a_nk * b[k, j]
-
-
-@inline_kernel
-def matmul_bt(a, b, out):
-    """out = a @ b.T for C-contiguous a (N, K), b (M, K), out (N, M)."""
-    n_rows, k_dim = a.shape
-    m_dim = b.shape[0]
-    if n_rows * k_dim * m_dim >= _BLAS_MIN_MACS:
-        np.dot(a, b.T, out)
-        return
-    for n in range(n_rows):
-        for j in range(m_dim):
-            acc = a[n, 0] * b[j, 0]
-            for k in range(1, k_dim):
-                acc += a[n, k] * b[j, k]
-            out[n, j] = acc
-
 
 @kernel
 def rnn_forward(xs, wx, wh, b, h, hs, work):
@@ -69,7 +31,7 @@ def rnn_forward(xs, wx, wh, b, h, hs, work):
     np.dot(xs.reshape(n_batch * n_steps, d_in), wx,
            hs.reshape(n_batch * n_steps, d_h))
     for t in range(n_steps):
-        matmul(h, wh, work)
+        np.dot(h, wh, work)
         for n in range(n_batch):
             for j in range(d_h):
                 v = tanh(work[n, j] + hs[n, t, j] + b[j])
@@ -104,7 +66,7 @@ def rnn_backward(xs, wx, wh, h0, hs, dhs, dxs, dwx, dwh, db, dh, dts, work):
                 g = (dhs[n, t, j] + dh[n, j]) * (1.0 - y * y)
                 dts[n, t, j] = g
                 work[n, j] = g
-        matmul_bt(work, wh, dh)
+        np.dot(work, wh.T, dh)
     # ... the rest is one GEMM or reduction over all steps.
     flat_dts = dts.reshape(rows, d_h)
     np.dot(flat_dts, wx.T, dxs.reshape(rows, d_in))

@@ -1,0 +1,38 @@
+"""The shapes fastrnn is measured on: one registry for benchmarks and tests.
+
+Each is (N, T, D, H) with the limit that dominates it (DESIGN.md section 4).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Shape(NamedTuple):
+    """A TimeRNN problem size: batch N, steps T, input D, hidden H."""
+
+    N: int
+    T: int
+    D: int
+    H: int
+    label: str
+
+    def flops(self) -> int:
+        """Floating-point operations of one forward+backward: 6*N*T*(D+H)*H."""
+        return 6 * self.N * self.T * (self.D + self.H) * self.H
+
+
+BENCH_SHAPES = (
+    Shape(10, 5, 100, 100, "call overhead (book ch5)"),
+    Shape(1, 1000, 32, 64, "per-step latency"),
+    Shape(128, 50, 128, 128, "elementwise work"),
+    Shape(20, 35, 650, 650, "skinny GEMMs (book ch6)"),
+    Shape(64, 100, 512, 512, "GEMM"),
+)
+
+# Small stand-ins with the same character, for smoke runs and CI.
+QUICK_SHAPES = (
+    Shape(10, 5, 100, 100, "call overhead (book ch5)"),
+    Shape(1, 200, 32, 64, "per-step latency"),
+    Shape(16, 20, 64, 64, "elementwise work"),
+)
