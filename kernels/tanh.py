@@ -44,6 +44,10 @@ def tanh(x):
     for _ in range(6):
         s, ch = 2.0 * s * ch, s * s + ch * ch
     r = s / ch
+    if r > 1.0:  # rounding can give 1 + ulp near saturation
+        r = 1.0
+    if r < -1.0:
+        r = -1.0
     if abs(x) < _TINY:
         r = x
     return r

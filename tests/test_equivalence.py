@@ -1,0 +1,114 @@
+"""fastrnn against the numpy reference over many random shapes and layouts."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastrnn
+from fastrnn import reference
+from conftest import assert_close, make_params
+
+LAYOUTS = ("C", "F", "strided", "time-major", "float16-in", "other-float-in")
+
+
+def _layout(a, layout, other):
+    """Return ``a``'s values in a differently laid out (or typed) array."""
+    if layout == "F":
+        return np.asfortranarray(a)
+    if layout == "strided":
+        big = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
+        big[..., ::2] = a
+        return big[..., ::2]
+    if layout == "time-major":  # a (N, T, .) view of a (T, N, .) array
+        return np.ascontiguousarray(a.swapaxes(0, 1)).swapaxes(0, 1)
+    if layout == "other-float-in":
+        return a.astype(other)
+    if layout == "float16-in":
+        return a.astype(np.float16)
+    return a
+
+
+@settings(max_examples=150)
+@given(N=st.integers(1, 64), T=st.integers(1, 300), D=st.integers(1, 64),
+       H=st.integers(1, 64), dtype=st.sampled_from([np.float32, np.float64]),
+       layout=st.sampled_from(LAYOUTS), stateful=st.booleans(),
+       seed=st.integers(0, 2**32 - 1))
+def test_time_rnn_matches_reference(N, T, D, H, dtype, layout, stateful, seed):
+    rng = np.random.default_rng(seed)
+    params = make_params(rng, D, H, dtype)
+    other = np.float64 if dtype == np.float32 else np.float32
+    xs = rng.standard_normal((N, T, D)).astype(dtype)
+    dhs = rng.standard_normal((N, T, H)).astype(dtype)
+    if layout.endswith("-in"):  # both sides see the same rounded values
+        narrow = np.float16 if layout == "float16-in" else np.float32
+        xs, dhs = xs.astype(narrow).astype(dtype), dhs.astype(narrow).astype(dtype)
+    fast, ref = fastrnn.TimeRNN(*params, stateful), reference.TimeRNN(*params, stateful)
+    if stateful:
+        h0 = (0.5 * rng.standard_normal((N, H))).astype(np.float16).astype(dtype)
+        fast.set_state(_layout(h0, layout, other))
+        ref.set_state(h0)
+
+    hs = fast.forward(_layout(xs, layout, other))
+    dxs = fast.backward(_layout(dhs, layout, other))
+    hs_ref, dxs_ref = ref.forward(xs), ref.backward(dhs)
+
+    assert hs.dtype == dxs.dtype == fast.dh.dtype == np.dtype(dtype)
+    assert hs.flags.c_contiguous and dxs.flags.c_contiguous
+    assert_close(hs, hs_ref, "hs")
+    assert_close(fast.h, ref.h, "h")
+    assert_close(dxs, dxs_ref, "dxs")
+    assert_close(fast.dh, ref.dh, "dh")
+    for name, g, g_ref in zip(("dWx", "dWh", "db"), fast.grads, ref.grads):
+        assert_close(g, g_ref, name)
+
+
+@settings(max_examples=60)
+@given(N=st.integers(1, 32), D=st.integers(1, 48), H=st.integers(1, 48),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**32 - 1))
+def test_rnn_step_matches_reference(N, D, H, dtype, seed):
+    rng = np.random.default_rng(seed)
+    params = make_params(rng, D, H, dtype)
+    x = rng.standard_normal((N, D)).astype(dtype)
+    h_prev = rng.standard_normal((N, H)).astype(dtype)
+    dh_next = rng.standard_normal((N, H)).astype(dtype)
+    fast, ref = fastrnn.RNN(*params), reference.RNN(*params)
+    assert_close(fast.forward(x, h_prev[:, ::-1][:, ::-1]), ref.forward(x, h_prev), "h_next")
+    dx, dh_prev = fast.backward(dh_next)
+    dx_ref, dh_prev_ref = ref.backward(dh_next)
+    assert_close(dx, dx_ref, "dx")
+    assert_close(dh_prev, dh_prev_ref, "dh_prev")
+    for name, g, g_ref in zip(("dWx", "dWh", "db"), fast.grads, ref.grads):
+        assert_close(g, g_ref, name)
+
+
+def test_long_sequence_and_wide_layer(rng):
+    """T in the thousands, D != H, float32: still within tolerance."""
+    params = make_params(rng, 40, 24, np.float32)
+    xs = rng.standard_normal((3, 3000, 40)).astype(np.float32)
+    dhs = rng.standard_normal((3, 3000, 24)).astype(np.float32)
+    fast, ref = fastrnn.TimeRNN(*params), reference.TimeRNN(*params)
+    assert_close(fast.forward(xs), ref.forward(xs), "hs")
+    assert_close(fast.backward(dhs), ref.backward(dhs), "dxs")
+    assert_close(fast.dh, ref.dh, "dh")
+    for g, g_ref in zip(fast.grads, ref.grads):
+        assert_close(g, g_ref, "grads")
+
+
+def test_nan_and_inf_propagate_as_in_reference(rng):
+    params = make_params(rng, 6, 5, np.float64)
+    xs = rng.standard_normal((4, 7, 6))
+    xs[0, 2, 1] = np.nan
+    xs[1, 4, 3] = np.inf
+    xs[2, 0, 0] = -np.inf
+    dhs = rng.standard_normal((4, 7, 5))
+    dhs[3, 5, 2] = np.nan
+    fast, ref = fastrnn.TimeRNN(*params), reference.TimeRNN(*params)
+    hs, dxs = fast.forward(xs), fast.backward(dhs)
+    with np.errstate(invalid="ignore"):  # numpy warns on inf * 0 in its dot
+        hs_ref, dxs_ref = ref.forward(xs), ref.backward(dhs)
+    for a, r in [(hs, hs_ref), (dxs, dxs_ref), (fast.dh, ref.dh)] + list(zip(fast.grads, ref.grads)):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(r))
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(r))
+        assert_close(a, r)
+    assert np.isnan(hs[0, 2:]).all() and not np.isnan(hs[0, :2]).any()
+    assert np.abs(hs[1, 4]).max() == 1.0
