@@ -7,7 +7,7 @@ import pytest
 from fastrnn.cli import main
 from fastrnn.shapes import QUICK_SHAPES
 
-TINY_BUDGET = ["--budget", "0.02"]  # hidden option: seconds of timing per shape
+TINY_BUDGET = ["--budget", "0.05"]  # hidden option: seconds of timing per shape
 
 
 def table_rows(output: str) -> list[tuple[tuple[int, ...], list[float]]]:
@@ -36,7 +36,7 @@ def check_table(output: str, tolerance: float) -> None:
 
 
 def test_quick_float32(capsys: pytest.CaptureFixture[str]) -> None:
-    output = run_bench(capsys, ["bench", "--quick"])
+    output = run_bench(capsys, ["bench", "--quick"] + TINY_BUDGET)
     check_table(output, 1e-3)
     for word in ("float32", "numpy", "numba", "CPUs", "BLAS",
                  "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
