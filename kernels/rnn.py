@@ -13,6 +13,8 @@ import numpy as np
 from ._jit import kernel
 from .tanh import tanh
 
+_SUM_BLOCK = 64  # rows summed before adding to the total (see db below)
+
 @kernel
 def rnn_forward(xs, wx, wh, b, h, hs, work):
     """Run T steps of h = tanh(h @ wh + x_t @ wx + b).
@@ -71,11 +73,17 @@ def rnn_backward(xs, wx, wh, h0, hs, dhs, dxs, dwx, dwh, db, dh, dts, work):
     flat_dts = dts.reshape(rows, d_h)
     np.dot(flat_dts, wx.T, dxs.reshape(rows, d_in))
     np.dot(xs.reshape(rows, d_in).T, flat_dts, dwx)
-    for j in range(d_h):
-        db[j] = 0.0
-    for r in range(rows):
+    # db sums blocks of rows first, so rounding error grows with the block
+    # length plus the number of blocks rather than with N*T.
+    partial = np.empty(d_h, dtype=db.dtype)
+    db[:] = 0.0
+    for start in range(0, rows, _SUM_BLOCK):
+        partial[:] = 0.0
+        for r in range(start, min(start + _SUM_BLOCK, rows)):
+            for j in range(d_h):
+                partial[j] += flat_dts[r, j]
         for j in range(d_h):
-            db[j] += flat_dts[r, j]
+            db[j] += partial[j]
     # dwh = sum over t of h_{t-1}.T @ dt_t. In the flattened (N*T, H) layout
     # row r of hs is h_t of dts' row r + 1, except across a sample boundary
     # (row r = n*T + T-1 meets dts[n+1, 0], whose h_{t-1} is h0[n+1]); one

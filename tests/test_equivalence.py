@@ -42,24 +42,34 @@ def test_time_rnn_matches_reference(N, T, D, H, dtype, layout, stateful, seed):
     if layout.endswith("-in"):  # both sides see the same rounded values
         narrow = np.float16 if layout == "float16-in" else np.float32
         xs, dhs = xs.astype(narrow).astype(dtype), dhs.astype(narrow).astype(dtype)
-    fast, ref = fastrnn.TimeRNN(*params, stateful), reference.TimeRNN(*params, stateful)
+    h0 = (0.5 * rng.standard_normal((N, H))).astype(np.float16).astype(dtype)
+    fast = fastrnn.TimeRNN(*params, stateful)
     if stateful:
-        h0 = (0.5 * rng.standard_normal((N, H))).astype(np.float16).astype(dtype)
         fast.set_state(_layout(h0, layout, other))
-        ref.set_state(h0)
-
     hs = fast.forward(_layout(xs, layout, other))
     dxs = fast.backward(_layout(dhs, layout, other))
-    hs_ref, dxs_ref = ref.forward(xs), ref.backward(dhs)
-
     assert hs.dtype == dxs.dtype == fast.dh.dtype == np.dtype(dtype)
     assert hs.flags.c_contiguous and dxs.flags.c_contiguous
-    assert_close(hs, hs_ref, "hs")
-    assert_close(fast.h, ref.h, "h")
-    assert_close(dxs, dxs_ref, "dxs")
-    assert_close(fast.dh, ref.dh, "dh")
-    for name, g, g_ref in zip(("dWx", "dWh", "db"), fast.grads, ref.grads):
-        assert_close(g, g_ref, name)
+
+    expected = _run_reference(params, xs, dhs, h0 if stateful else None)
+    exact = _run_reference([p.astype(np.float64) for p in params], xs.astype(np.float64),
+                           dhs.astype(np.float64), h0.astype(np.float64) if stateful else None)
+    actual = [hs, fast.h, dxs, fast.dh] + fast.grads
+    for name, a, e, x in zip(OUTPUTS, actual, expected, exact):
+        assert_close(a, e, name, exact=x)
+
+
+OUTPUTS = ("hs", "h", "dxs", "dh", "dWx", "dWh", "db")
+
+
+def _run_reference(params, xs, dhs, h0=None):
+    """Forward+backward of the numpy reference; returns the OUTPUTS."""
+    ref = reference.TimeRNN(*params, stateful=h0 is not None)
+    if h0 is not None:
+        ref.set_state(h0)
+    hs = ref.forward(xs)
+    dxs = ref.backward(dhs)
+    return [hs, ref.h, dxs, ref.dh] + ref.grads
 
 
 @settings(max_examples=60)
@@ -86,12 +96,13 @@ def test_long_sequence_and_wide_layer(rng):
     params = make_params(rng, 40, 24, np.float32)
     xs = rng.standard_normal((3, 3000, 40)).astype(np.float32)
     dhs = rng.standard_normal((3, 3000, 24)).astype(np.float32)
-    fast, ref = fastrnn.TimeRNN(*params), reference.TimeRNN(*params)
-    assert_close(fast.forward(xs), ref.forward(xs), "hs")
-    assert_close(fast.backward(dhs), ref.backward(dhs), "dxs")
-    assert_close(fast.dh, ref.dh, "dh")
-    for g, g_ref in zip(fast.grads, ref.grads):
-        assert_close(g, g_ref, "grads")
+    fast = fastrnn.TimeRNN(*params)
+    actual = [fast.forward(xs), fast.h, fast.backward(dhs), fast.dh] + fast.grads
+    expected = _run_reference(params, xs, dhs)
+    exact = _run_reference([p.astype(np.float64) for p in params],
+                           xs.astype(np.float64), dhs.astype(np.float64))
+    for name, a, e, x in zip(OUTPUTS, actual, expected, exact):
+        assert_close(a, e, name, exact=x)
 
 
 def test_nan_and_inf_propagate_as_in_reference(rng):
