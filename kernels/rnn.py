@@ -54,7 +54,8 @@ def rnn_backward(xs, wx, wh, h0, hs, dhs, dxs, dwx, dwh, db, dh, dts, work):
     dxs : (N, T, D) output, gradient with respect to xs.
     dwx, dwh, db : outputs, gradients of the parameters (overwritten).
     dh : (N, H) zero on entry; the gradient with respect to h0 on return.
-    dts : (N, T, H) workspace, the gradient before tanh at every step.
+    dts : (N, T, H) workspace, the gradient before tanh at every step
+        (its t = 0 rows are zero on return).
     work : (N, H) workspace.
     """
     n_batch, n_steps, d_in = xs.shape
@@ -85,9 +86,13 @@ def rnn_backward(xs, wx, wh, h0, hs, dhs, dxs, dwx, dwh, db, dh, dts, work):
         for j in range(d_h):
             db[j] += partial[j]
     # dwh = sum over t of h_{t-1}.T @ dt_t. In the flattened (N*T, H) layout
-    # row r of hs is h_t of dts' row r + 1, except across a sample boundary
-    # (row r = n*T + T-1 meets dts[n+1, 0], whose h_{t-1} is h0[n+1]); one
-    # GEMM over the shifted rows, then a rank-N correction for those rows.
+    # row r of hs is h_{t-1} of dts' row r + 1, except across a sample
+    # boundary (row n*T + T-1 meets dts[n+1, 0], whose h_{t-1} is h0[n+1]).
+    # So: zero the t = 0 rows of dts (work still holds them: the loop ended
+    # at t = 0), one GEMM over the shifted rows, then add h0.T @ dt_0.
+    for n in range(n_batch):
+        for j in range(d_h):
+            dts[n, 0, j] = 0.0
     flat_hs = hs.reshape(rows, d_h)
     if rows > 1:
         np.dot(flat_hs[:rows - 1].T, flat_dts[1:], dwh)
@@ -95,8 +100,6 @@ def rnn_backward(xs, wx, wh, h0, hs, dhs, dxs, dwx, dwh, db, dh, dts, work):
         dwh[:, :] = 0.0
     for n in range(n_batch):
         for i in range(d_h):
-            e = h0[n, i]
-            if n > 0:
-                e -= hs[n - 1, n_steps - 1, i]
+            h0_ni = h0[n, i]
             for j in range(d_h):
-                dwh[i, j] += e * dts[n, 0, j]
+                dwh[i, j] += h0_ni * work[n, j]
