@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_input, check_grads, check_params
-from .kernels.rnn import rnn_backward, rnn_forward
+from .kernels.rnn import (backward_step, backward_steps, forward_step,
+                          forward_steps, sum_rows)
 
 Params = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -14,30 +15,71 @@ def _zero_grads(params: list[np.ndarray]) -> list[np.ndarray]:
     return [np.zeros(p.shape, dtype=p.dtype) for p in params]
 
 
+# Per-step products of at most this many multiply-adds run inside the Numba
+# time loop: OpenBLAS computes them on the calling thread (it starts its
+# threads above 4 * 65536 multiply-adds), so SciPy's BLAS pool, which Numba
+# calls, stays asleep. Larger ones are done step by step with numpy, on
+# numpy's pool, like every large product here (see kernels/rnn.py).
+_NUMBA_STEP_MAX_MACS = 4 * 65536
+
+
 def _forward(params: Params, xs: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Run the forward kernel on checked arrays; return (hs, last state)."""
+    """Run the forward pass on checked arrays; return (hs, last state)."""
     wx, wh, b = params
-    n_batch, n_steps, _ = xs.shape
+    n_batch, n_steps, d_in = xs.shape
+    d_h = wh.shape[0]
     h = h0.copy()
-    hs = np.empty((n_batch, n_steps, wh.shape[0]), dtype=wh.dtype)
-    if hs.size:
-        rnn_forward(xs, wx, wh, b, h, hs, np.empty_like(h))
+    hs = np.empty((n_batch, n_steps, d_h), dtype=wh.dtype)
+    if hs.size == 0:
+        return hs, h
+    # The input projection of all steps is one GEMM, written straight into hs.
+    np.matmul(xs.reshape(-1, d_in), wx, out=hs.reshape(-1, d_h))
+    work = np.empty_like(h)
+    if n_batch * d_h * d_h <= _NUMBA_STEP_MAX_MACS:
+        forward_steps(wh, b, h, hs, work)
+    else:
+        for t in range(n_steps):
+            np.matmul(h, wh, out=work)
+            forward_step(work, b, h, hs, t)
     return hs, h
 
 
 def _backward(params: Params, grads: list[np.ndarray], xs: np.ndarray,
               h0: np.ndarray, hs: np.ndarray, dhs: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Run the backward kernel on checked arrays; return (dxs, dh0)."""
+    """Run the backward pass on checked arrays; write grads; return (dxs, dh0)."""
     wx, wh, _ = params
+    dwx, dwh, db = grads
+    n_batch, n_steps, d_in = xs.shape
+    d_h = wh.shape[0]
     dxs = np.empty(xs.shape, dtype=xs.dtype)
     dh = np.zeros_like(h0)
-    if hs.size:
-        rnn_backward(xs, wx, wh, h0, hs, dhs, dxs, grads[0], grads[1], grads[2],
-                     dh, np.empty_like(hs), np.empty_like(h0))
-    else:
+    if hs.size == 0:
         for g in grads:
             g[...] = 0
+        return dxs, dh
+    # Only the chain through dh is sequential ...
+    dts = np.empty_like(hs)
+    work = np.empty_like(h0)
+    if n_batch * d_h * d_h <= _NUMBA_STEP_MAX_MACS:
+        backward_steps(wh, hs, dhs, dh, dts, work)
+    else:
+        for t in range(n_steps - 1, -1, -1):
+            backward_step(dhs, hs, dh, dts, work, t)
+            np.matmul(work, wh.T, out=dh)
+    # ... the rest is one GEMM or reduction over all steps.
+    flat_dts = dts.reshape(-1, d_h)
+    np.matmul(flat_dts, wx.T, out=dxs.reshape(-1, d_in))
+    np.matmul(xs.reshape(-1, d_in).T, flat_dts, out=dwx)
+    sum_rows(flat_dts, db)
+    # dWh = sum over t of h_{t-1}.T @ dt_t. In the flattened (N*T, H) layout,
+    # row r of hs is h_{t-1} of row r + 1 of dts, except across a sample
+    # boundary, where row n*T + T-1 meets dts[n+1, 0], whose h_{t-1} is
+    # h0[n+1]. So: zero the t = 0 rows of dts (work still holds them: the
+    # loop ended at t = 0), one GEMM over the shifted rows, plus h0.T @ dt_0.
+    dts[:, 0, :] = 0
+    np.matmul(hs.reshape(-1, d_h)[:-1].T, flat_dts[1:], out=dwh)
+    dwh += h0.T @ work
     return dxs, dh
 
 

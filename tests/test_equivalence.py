@@ -1,11 +1,12 @@
 """fastrnn against the numpy reference over many random shapes and layouts."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastrnn
-from fastrnn import reference
+from fastrnn import layers, reference
 from conftest import assert_close, make_params, outputs_scale
 
 LAYOUTS = ("C", "F", "strided", "time-major", "float16-in", "other-float-in")
@@ -116,8 +117,8 @@ def test_nan_and_inf_propagate_as_in_reference(rng):
     dhs = rng.standard_normal((4, 7, 5))
     dhs[3, 5, 2] = np.nan
     fast, ref = fastrnn.TimeRNN(*params), reference.TimeRNN(*params)
-    hs, dxs = fast.forward(xs), fast.backward(dhs)
-    with np.errstate(invalid="ignore"):  # numpy warns on inf * 0 in its dot
+    with np.errstate(invalid="ignore"):  # numpy's matmul warns on inf * 0, in both
+        hs, dxs = fast.forward(xs), fast.backward(dhs)
         hs_ref, dxs_ref = ref.forward(xs), ref.backward(dhs)
     for a, r in [(hs, hs_ref), (dxs, dxs_ref), (fast.dh, ref.dh)] + list(zip(fast.grads, ref.grads)):
         np.testing.assert_array_equal(np.isnan(a), np.isnan(r))
@@ -125,3 +126,24 @@ def test_nan_and_inf_propagate_as_in_reference(rng):
         assert_close(a, r)
     assert np.isnan(hs[0, 2:]).all() and not np.isnan(hs[0, :2]).any()
     assert np.abs(hs[1, 4]).max() == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N, T, D, H", [(20, 7, 30, 128), (3, 4, 5, 300), (1, 3, 2, 600)])
+def test_large_per_step_products_take_the_numpy_path(N, T, D, H, dtype):
+    """Above N*H*H = 262144 the time loop runs in Python on numpy's BLAS."""
+    assert N * H * H > layers._NUMBA_STEP_MAX_MACS
+    rng = np.random.default_rng(N * T + H)
+    params = make_params(rng, D, H, dtype, contractive=True)
+    xs = rng.standard_normal((N, T, D)).astype(dtype)
+    dhs = rng.standard_normal((N, T, H)).astype(dtype)
+    h0 = (0.5 * rng.standard_normal((N, H))).astype(dtype)
+    fast = fastrnn.TimeRNN(*params, stateful=True)
+    fast.set_state(h0)
+    actual = [fast.forward(xs), fast.h, fast.backward(dhs), fast.dh] + fast.grads
+    expected = _run_reference(params, xs, dhs, h0)
+    exact = _run_reference([p.astype(np.float64) for p in params], xs.astype(np.float64),
+                           dhs.astype(np.float64), h0.astype(np.float64))
+    scale = outputs_scale(exact)
+    for name, a, e, x in zip(OUTPUTS, actual, expected, exact):
+        assert_close(a, e, name, exact=x, scale=scale)
