@@ -90,3 +90,24 @@ def check_grads(grads: Sequence[object], params: Sequence[np.ndarray]) -> None:
             raise ValueError(
                 f"grads ({name}) must stay a writable C-contiguous array of shape "
                 f"{p.shape} and dtype {p.dtype}, got {_describe(g)}")
+
+
+def as_ids(name: str, ids: object, vocab_size: int, ndim: int = 2,
+           allow_ignore: bool = False) -> np.ndarray:
+    """Check integer word ids: ``ndim``-D, each in [0, vocab_size) (or -1
+    where ``allow_ignore``). Returns a C-contiguous int64 copy, so later
+    changes to the caller's array cannot reach a kernel unchecked."""
+    a = check_ndarray(name, ids)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array of word ids, got dtype {a.dtype}")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+    if a.size:
+        lo, hi = int(a.min()), int(a.max())
+        low_ok = -1 if allow_ignore else 0
+        if lo < low_ok or hi >= vocab_size:
+            bad = lo if lo < low_ok else hi
+            allowed = f"[{low_ok}, {vocab_size})" if not allow_ignore else \
+                f"[0, {vocab_size}) or -1 (ignored)"
+            raise ValueError(f"{name} holds id {bad}, outside {allowed}")
+    return np.array(a, dtype=np.int64, order="C", copy=True)

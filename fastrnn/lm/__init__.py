@@ -1,0 +1,1 @@
+"""The book's chapter-5 RNN language model on fastrnn's kernels."""

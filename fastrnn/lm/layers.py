@@ -1,0 +1,169 @@
+"""``TimeEmbedding``, ``TimeAffine``, ``TimeSoftmaxWithLoss``: the book's
+chapter-5 layers with the book's interfaces, on fastrnn's kernels.
+
+Large products run on numpy's BLAS (see ``fastrnn.kernels.rnn``); the
+embedding gradient and the fused softmax + cross-entropy are Numba kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import PARAM_DTYPES, as_ids, as_input, check_ndarray
+from ..kernels.lm import (embedding_backward, softmax_cross_entropy,
+                          softmax_cross_entropy_backward)
+from ..kernels.rnn import sum_rows
+
+IGNORE_LABEL = -1
+
+
+def _check_param(name: str, p: object, ndim: int) -> np.ndarray:
+    p = check_ndarray(name, p)
+    if p.dtype not in PARAM_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {p.dtype}")
+    if p.ndim != ndim or min(p.shape) < 1:
+        raise ValueError(f"{name} must be {ndim}-D with no empty axis, got shape {p.shape}")
+    return p
+
+
+class TimeEmbedding:
+    """Look up the word vectors of ids (N, T): ``out = W[xs]``.
+
+    Parameters
+    ----------
+    W : (V, D) float32 or float64 array, one row per word.
+
+    Attributes
+    ----------
+    params : [W], the array passed in.
+    grads : [dW], created once and overwritten by every backward.
+    """
+
+    def __init__(self, W: np.ndarray) -> None:
+        _check_param("W", W, 2)
+        self.params = [W]
+        self.grads = [np.zeros(W.shape, dtype=W.dtype)]
+        self._ids: np.ndarray | None = None
+
+    def forward(self, xs: np.ndarray) -> np.ndarray:
+        """Return the vectors (N, T, D) of the integer ids ``xs`` (N, T)."""
+        W = _check_param("W", self.params[0], 2)
+        ids = as_ids("xs", xs, W.shape[0])
+        out = np.take(W, ids, axis=0)
+        self._ids = ids
+        return out
+
+    def backward(self, dout: np.ndarray) -> None:
+        """Overwrite dW with the scatter-add of ``dout`` (N, T, D); returns None."""
+        if self._ids is None:
+            raise RuntimeError("TimeEmbedding.backward() called before forward()")
+        W = _check_param("W", self.params[0], 2)
+        dW = self.grads[0]
+        if dW.shape != W.shape or dW.dtype != W.dtype or not dW.flags.c_contiguous:
+            raise ValueError("grads (dW) must stay a C-contiguous array of the shape "
+                             f"and dtype of W {W.shape, W.dtype}")
+        dout = as_input("dout", dout, self._ids.shape + (W.shape[1],), W.dtype)
+        embedding_backward(self._ids.reshape(-1), dout.reshape(-1, W.shape[1]), dW)
+        return None
+
+
+class TimeAffine:
+    """``out = x @ W + b`` at every step, as one matrix product.
+
+    Parameters
+    ----------
+    W : (D, M) float32 or float64 array (a transposed view, for tied
+        weights, is fine: it is read afresh on every call).
+    b : (M,) array of the same dtype.
+    """
+
+    def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
+        self._check(W, b)
+        self.params = [W, b]
+        self.grads = [np.zeros(W.shape, dtype=W.dtype), np.zeros(b.shape, dtype=b.dtype)]
+        self._x: np.ndarray | None = None
+
+    @staticmethod
+    def _check(W: object, b: object) -> tuple[np.ndarray, np.ndarray]:
+        W = _check_param("W", W, 2)
+        b = _check_param("b", b, 1)
+        if b.dtype != W.dtype or b.shape != (W.shape[1],):
+            raise ValueError(f"b must have shape {(W.shape[1],)} and dtype {W.dtype} to "
+                             f"match W, got shape {b.shape} and dtype {b.dtype}")
+        return W, b
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Return ``x @ W + b`` (N, T, M) for ``x`` (N, T, D)."""
+        W, b = self._check(*self.params)
+        x = as_input("x", x, (None, None, W.shape[0]), W.dtype)
+        n_batch, n_steps, _ = x.shape
+        out = np.matmul(x.reshape(-1, W.shape[0]), W)
+        out += b
+        self._x = x
+        return out.reshape(n_batch, n_steps, -1)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        """Return dx (N, T, D); overwrite dW and db."""
+        if self._x is None:
+            raise RuntimeError("TimeAffine.backward() called before forward()")
+        W, b = self._check(*self.params)
+        x = self._x
+        dout = as_input("dout", dout, x.shape[:2] + (W.shape[1],), W.dtype)
+        dW, db = self.grads
+        if dW.shape != W.shape or db.shape != b.shape or not dW.flags.c_contiguous:
+            raise ValueError("grads must stay C-contiguous arrays of the params' shapes")
+        flat_dout = dout.reshape(-1, W.shape[1])
+        flat_x = x.reshape(-1, W.shape[0])
+        np.matmul(flat_x.T, flat_dout, out=dW)
+        sum_rows(flat_dout, db)
+        return np.matmul(flat_dout, W.T).reshape(x.shape)
+
+
+class TimeSoftmaxWithLoss:
+    """Softmax over the last axis and the mean cross-entropy of the targets.
+
+    Targets equal to ``ignore_label`` (-1) do not count, as in the book.
+    """
+
+    def __init__(self) -> None:
+        self.params: list[np.ndarray] = []
+        self.grads: list[np.ndarray] = []
+        self.ignore_label = IGNORE_LABEL
+        self._cache: tuple[np.ndarray, np.ndarray, int, tuple] | None = None
+
+    def forward(self, xs: np.ndarray, ts: np.ndarray) -> float:
+        """Return the mean loss of scores ``xs`` (N, T, V) for ``ts``.
+
+        ``ts`` holds ids (N, T), or one-hot rows (N, T, V) as the book allows.
+        """
+        xs = check_ndarray("xs", xs)
+        if xs.ndim != 3 or xs.dtype not in PARAM_DTYPES:
+            raise ValueError(f"xs must be 3-D (N, T, V) float32 or float64 scores, got "
+                             f"shape {xs.shape} and dtype {xs.dtype}")
+        xs = np.ascontiguousarray(xs)
+        ts = check_ndarray("ts", ts)
+        if ts.ndim == 3:
+            if ts.shape != xs.shape:
+                raise ValueError(f"one-hot ts must have the shape of xs {xs.shape}, "
+                                 f"got {ts.shape}")
+            ts = ts.argmax(axis=2)
+        if ts.shape != xs.shape[:2]:
+            raise ValueError(f"ts must have shape {xs.shape[:2]} to match xs of shape "
+                             f"{xs.shape}, got shape {ts.shape}")
+        targets = as_ids("ts", ts, xs.shape[2], allow_ignore=True).reshape(-1)
+        scores = xs.reshape(-1, xs.shape[2])
+        probs = np.empty_like(scores)
+        total = softmax_cross_entropy(scores, targets, probs)
+        count = int(np.count_nonzero(targets != self.ignore_label))
+        self._cache = (probs, targets, count, xs.shape)
+        return total / count if count else float("nan")
+
+    def backward(self, dout: float = 1) -> np.ndarray:
+        """Return the gradient (N, T, V) of ``dout`` times the loss."""
+        if self._cache is None:
+            raise RuntimeError("TimeSoftmaxWithLoss.backward() called before forward()")
+        probs, targets, count, shape = self._cache
+        dx = np.empty_like(probs)
+        scale = float(dout) / count if count else 0.0
+        softmax_cross_entropy_backward(probs, targets, scale, dx)
+        return dx.reshape(shape)

@@ -1,0 +1,54 @@
+"""A vectorisable exp of non-positive numbers, for the softmax.
+
+Numba lowers ``np.exp`` on a scalar to a libm call that LLVM cannot
+vectorise; ``exp`` below uses only + * and bit operations. Method: the
+classic range reduction x = n ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2
+split in two parts), e^r by its Taylor series to r^13 (float64 precision),
+and 2^n built from its bits in two halves (each a normal number <= 1, so
+their product is right in any order of multiplication, fastmath ``reassoc``
+included, and subnormal results come out right). Computed in float64;
+float32 callers round once. The softmax only needs x <= 0 (scores minus
+their maximum); positive x are outside the contract.
+
+Measured error bound (``tests/test_exp.py`` checks it): ``ULP_BOUND``.
+"""
+
+import numpy as np
+
+from ._jit import inline_kernel, kernel
+
+ULP_BOUND = {"float32": 1, "float64": 2}
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.693147180369123816490  # ln 2 with its low bits zero: n * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_LO = -745.1332191019412  # below: exp underflows to 0
+
+
+@inline_kernel
+def exp_nonpositive(x):
+    """exp of a float64 scalar x <= 0; NaN -> NaN, -inf -> 0."""
+    c = x
+    if c < _LO:
+        c = _LO
+    n = np.floor(c * _LOG2E + 0.5)
+    r = (c - n * _LN2_HI) - n * _LN2_LO
+    p = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (
+        1.0 / 120 + r * (1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (
+            1.0 / 362880 + r * (1.0 / 3628800 + r * (1.0 / 39916800 + r * (
+                1.0 / 479001600 + r * (1.0 / 6227020800)))))))))))))
+    k = np.int64(n)
+    k1 = k // 2
+    s1 = np.int64((k1 + 1023) << 52).view(np.float64)
+    s2 = np.int64((k - k1 + 1023) << 52).view(np.float64)
+    y = p * s1 * s2
+    if x != x:  # NaN in, NaN out
+        y = x
+    return y
+
+
+@kernel
+def exp_array(x, out):
+    """Elementwise ``out[i] = exp(x[i])`` for x <= 0, over 1-D arrays (for tests)."""
+    for i in range(x.shape[0]):
+        out[i] = exp_nonpositive(x[i])

@@ -1,0 +1,84 @@
+"""Kernels of the language-model layers: embedding gradient and softmax loss.
+
+As everywhere in fastrnn, the caller checks shapes, dtypes and id ranges
+before any kernel runs (Numba does no bounds checking).
+"""
+
+import numpy as np
+
+from ._jit import kernel, reduction_kernel
+from .exp import exp_nonpositive
+
+
+@kernel
+def embedding_backward(ids, dout, dw):
+    """``dw = 0; dw[ids[r]] += dout[r]`` for every row r, repeated ids included.
+
+    Parameters
+    ----------
+    ids : (R,) int64 word ids, each in [0, V).
+    dout : (R, D) gradient of the looked-up vectors.
+    dw : (V, D) output, the gradient of the embedding matrix.
+    """
+    dw[:, :] = 0.0
+    for r in range(ids.shape[0]):
+        row = ids[r]
+        for j in range(dout.shape[1]):
+            dw[row, j] += dout[r, j]
+
+
+@kernel
+def _exp_shifted(x, shift, out):
+    # out = exp(x - shift) for one row; a separate function, not inlined, so
+    # exp keeps its precise fastmath flags inside the reducing caller.
+    for j in range(x.shape[0]):
+        out[j] = exp_nonpositive(x[j] - shift)
+
+
+@reduction_kernel
+def softmax_cross_entropy(scores, targets, probs):
+    """Softmax of every row and the summed cross-entropy of its target.
+
+    Parameters
+    ----------
+    scores : (R, V) unnormalised log-probabilities.
+    targets : (R,) int64 ids in [0, V), or -1 for rows that do not count.
+    probs : (R, V) output, the softmax of every row.
+
+    Returns
+    -------
+    The sum over counted rows of ``-log softmax(scores[r])[targets[r]]``,
+    computed as ``log(sum(exp(s - max))) + max - s[target]`` (no log of a
+    rounded probability), in float64.
+    """
+    total = 0.0
+    for r in range(scores.shape[0]):
+        row = scores[r]
+        m = row[0]
+        for j in range(1, row.shape[0]):
+            m = max(m, row[j])
+        _exp_shifted(row, m, probs[r])
+        s = 0.0
+        for j in range(row.shape[0]):
+            s += probs[r, j]
+        inv = 1.0 / s
+        for j in range(row.shape[0]):
+            probs[r, j] *= inv
+        t = targets[r]
+        if t >= 0:
+            total += np.log(s) + m - row[t]
+    return total
+
+
+@kernel
+def softmax_cross_entropy_backward(probs, targets, scale, dx):
+    """``dx = scale * (probs - onehot(targets))``, zero rows where target is -1."""
+    for r in range(probs.shape[0]):
+        t = targets[r]
+        if t < 0:
+            for j in range(probs.shape[1]):
+                dx[r, j] = 0.0
+        else:
+            for j in range(probs.shape[1]):
+                dx[r, j] = scale * probs[r, j]
+            dx[r, t] -= scale
