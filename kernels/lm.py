@@ -36,12 +36,14 @@ def _exp_shifted(x, shift, out):
 
 
 @reduction_kernel
-def softmax_cross_entropy(scores, targets, probs):
+def softmax_cross_entropy(scores, row_max, targets, probs):
     """Softmax of every row and the summed cross-entropy of its target.
 
     Parameters
     ----------
     scores : (R, V) unnormalised log-probabilities.
+    row_max : (R,) the maximum of every row of scores (numpy's max: a
+        select-based max reduction does not vectorise without ``nnan``).
     targets : (R,) int64 ids in [0, V), or -1 for rows that do not count.
     probs : (R, V) output, the softmax of every row.
 
@@ -53,20 +55,17 @@ def softmax_cross_entropy(scores, targets, probs):
     """
     total = 0.0
     for r in range(scores.shape[0]):
-        row = scores[r]
-        m = row[0]
-        for j in range(1, row.shape[0]):
-            m = max(m, row[j])
-        _exp_shifted(row, m, probs[r])
+        m = row_max[r]
+        _exp_shifted(scores[r], m, probs[r])
         s = 0.0
-        for j in range(row.shape[0]):
+        for j in range(scores.shape[1]):
             s += probs[r, j]
         inv = 1.0 / s
-        for j in range(row.shape[0]):
+        for j in range(scores.shape[1]):
             probs[r, j] *= inv
         t = targets[r]
         if t >= 0:
-            total += np.log(s) + m - row[t]
+            total += np.log(s) + m - scores[r, t]
     return total
 
 

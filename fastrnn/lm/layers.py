@@ -153,7 +153,7 @@ class TimeSoftmaxWithLoss:
         targets = as_ids("ts", ts, xs.shape[2], allow_ignore=True).reshape(-1)
         scores = xs.reshape(-1, xs.shape[2])
         probs = np.empty_like(scores)
-        total = softmax_cross_entropy(scores, targets, probs)
+        total = softmax_cross_entropy(scores, scores.max(axis=1), targets, probs)
         count = int(np.count_nonzero(targets != self.ignore_label))
         self._cache = (probs, targets, count, xs.shape)
         return total / count if count else float("nan")

@@ -1,0 +1,147 @@
+"""``SimpleRnnlm``: the book's chapter-5 language model, and its parameter files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .. import reference
+from ..layers import TimeRNN
+from .layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
+
+BACKENDS = ("fastrnn", "numpy")
+
+
+class ParamsFileError(ValueError):
+    """A parameter file that cannot be loaded into a model."""
+
+
+class SimpleRnnlm:
+    """Embedding -> stateful TimeRNN -> affine -> softmax with loss.
+
+    Parameters
+    ----------
+    vocab_size, wordvec_size, hidden_size : V, D, H.
+    tied : share the embedding matrix with the output layer (W_out = W_emb.T;
+        needs D == H).
+    backend : "fastrnn" (this package's layers) or "numpy" (the book's, from
+        ``fastrnn.reference``), for comparisons.
+    rng : random generator for the book's initialisation (randn / 100 for
+        the embedding, randn / sqrt(fan-in) for the rest, zero biases);
+        ``np.random.default_rng()`` if None. All params are float32.
+
+    Attributes
+    ----------
+    params, grads : the layers' lists, concatenated (repeats for tied weights).
+    names : one name per param, as used in parameter files.
+    """
+
+    def __init__(self, vocab_size: int, wordvec_size: int, hidden_size: int,
+                 tied: bool = False, backend: str = "fastrnn",
+                 rng: np.random.Generator | None = None) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        for name, n in (("vocab_size", V), ("wordvec_size", D), ("hidden_size", H)):
+            if not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"{name} must be a positive integer, got {n!r}")
+        if tied and D != H:
+            raise ValueError(f"tied weights need wordvec_size == hidden_size, got {D} and {H}")
+        rn = (rng or np.random.default_rng()).standard_normal
+        embed_W = (rn((V, D)) / 100).astype("f")
+        rnn_Wx = (rn((D, H)) / np.sqrt(D)).astype("f")
+        rnn_Wh = (rn((H, H)) / np.sqrt(H)).astype("f")
+        rnn_b = np.zeros(H, dtype="f")
+        affine_W = embed_W.T if tied else (rn((H, V)) / np.sqrt(H)).astype("f")
+        affine_b = np.zeros(V, dtype="f")
+        ref = backend == "numpy"
+        self.layers = [
+            (reference.TimeEmbedding if ref else TimeEmbedding)(embed_W),
+            (reference.TimeRNN if ref else TimeRNN)(rnn_Wx, rnn_Wh, rnn_b, stateful=True),
+            (reference.TimeAffine if ref else TimeAffine)(affine_W, affine_b),
+        ]
+        self.loss_layer = (reference.TimeSoftmaxWithLoss if ref else TimeSoftmaxWithLoss)()
+        self.rnn_layer = self.layers[1]
+        self.params: list[np.ndarray] = []
+        self.grads: list[np.ndarray] = []
+        for layer in self.layers:
+            self.params += layer.params
+            self.grads += layer.grads
+        self.names = ["embed_W", "rnn_Wx", "rnn_Wh", "rnn_b", "affine_W", "affine_b"]
+        self.tied = tied
+        self.backend = backend
+
+    def forward(self, xs: np.ndarray, ts: np.ndarray) -> float:
+        """Return the mean cross-entropy of predicting ``ts`` from ``xs`` (N, T)."""
+        for layer in self.layers:
+            xs = layer.forward(xs)
+        return self.loss_layer.forward(xs, ts)
+
+    def backward(self, dout: float = 1) -> None:
+        """Backpropagate through all layers, writing ``grads``."""
+        dout = self.loss_layer.backward(dout)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+
+    def reset_state(self) -> None:
+        """Start the next forward from a zero hidden state."""
+        self.rnn_layer.reset_state()
+
+    def _named_params(self) -> dict[str, np.ndarray]:
+        named = dict(zip(self.names, self.params))
+        if self.tied:
+            del named["affine_W"]
+        return named
+
+    def save_params(self, path: str | os.PathLike, vocab: list[str] | None = None) -> None:
+        """Write the params (and optionally the vocabulary) to an ``.npz`` file.
+
+        The file is written beside its destination and renamed over it, so an
+        interrupted save never leaves a broken file where the last good one was.
+        """
+        path = os.fspath(path)
+        arrays = dict(self._named_params())
+        if vocab is not None:
+            arrays["vocab"] = np.array(vocab, dtype=str)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".fastrnn-", suffix=".npz.tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def load_params(self, path: str | os.PathLike, vocab: list[str] | None = None) -> None:
+        """Read params written by ``save_params`` into this model, in place.
+
+        Every name, shape and dtype (and the vocabulary, when both sides have
+        one) is checked first; on any mismatch ``ParamsFileError`` is raised
+        and the model is left untouched.
+        """
+        path = os.fspath(path)
+        try:
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in f.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+            raise ParamsFileError(f"cannot read {path} as a parameter file: {e}") from None
+        named = self._named_params()
+        expected = set(named) | ({"vocab"} if "vocab" in arrays else set())
+        if set(arrays) != expected:
+            raise ParamsFileError(f"{path} holds {sorted(arrays)}, this model needs "
+                                  f"{sorted(named)}")
+        for name, p in named.items():
+            a = arrays[name]
+            if a.shape != p.shape or a.dtype != p.dtype:
+                raise ParamsFileError(f"{path}: {name} has shape {a.shape} and dtype "
+                                      f"{a.dtype}, this model needs {p.shape} and {p.dtype}")
+        if vocab is not None and "vocab" in arrays and list(arrays["vocab"]) != list(vocab):
+            raise ParamsFileError(f"{path} was trained on another vocabulary")
+        for name, p in named.items():
+            p[...] = arrays[name]

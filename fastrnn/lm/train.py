@@ -1,0 +1,157 @@
+"""Training with truncated BPTT, perplexity, and backend comparison."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .data import BPTTBatcher
+from .model import SimpleRnnlm
+from .optim import SGD, Adam, SharedParams, clip_grads
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+@dataclass
+class TrainConfig:
+    """Settings of a training run (defaults: the book's chapter-5 model)."""
+
+    batch_size: int = 10
+    time_size: int = 5
+    wordvec_size: int = 100
+    hidden_size: int = 100
+    lr: float = 0.1
+    optimizer: str = "sgd"
+    max_grad: float | None = None
+    epochs: int = 10
+    tied: bool = False
+    backend: str = "fastrnn"
+    seed: int = 0
+
+
+@dataclass
+class History:
+    """What a training run measured, one entry per epoch."""
+
+    train_ppl: list[float] = field(default_factory=list)
+    valid_ppl: list[float] = field(default_factory=list)
+    tokens_per_s: list[float] = field(default_factory=list)
+
+
+def make_optimizer(name: str, lr: float) -> SGD | Adam:
+    """Return the optimizer called ``name`` ("sgd" or "adam")."""
+    if name == "sgd":
+        return SGD(lr)
+    if name == "adam":
+        return Adam(lr)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+
+
+def make_model(cfg: TrainConfig, vocab_size: int, backend: str | None = None) -> SimpleRnnlm:
+    """The model of ``cfg``, initialised from ``cfg.seed`` (same seed, same weights)."""
+    return SimpleRnnlm(vocab_size, cfg.wordvec_size, cfg.hidden_size, tied=cfg.tied,
+                       backend=backend or cfg.backend, rng=np.random.default_rng(cfg.seed))
+
+
+class Trainer:
+    """Truncated-BPTT training of a ``SimpleRnnlm`` on one id sequence.
+
+    Parameters
+    ----------
+    model : the model; its params are updated in place.
+    corpus : 1-D int array of word ids.
+    cfg : batch and time sizes, optimizer, learning rate, clipping.
+    """
+
+    def __init__(self, model: SimpleRnnlm, corpus: np.ndarray, cfg: TrainConfig) -> None:
+        self.model = model
+        self.cfg = cfg
+        self.batcher = BPTTBatcher(corpus, cfg.batch_size, cfg.time_size)
+        self.optimizer = make_optimizer(cfg.optimizer, cfg.lr)
+        self.shared = SharedParams(model.params)
+
+    def step(self) -> float:
+        """One iteration: forward, backward, clip, update. Returns the loss."""
+        xs, ts = self.batcher.next_batch()
+        loss = self.model.forward(xs, ts)
+        self.model.backward()
+        grads = self.shared.grads(self.model.grads)
+        if self.cfg.max_grad is not None:
+            clip_grads(grads, self.cfg.max_grad)
+        self.optimizer.update(self.shared.params, grads)
+        return float(loss)
+
+    def epoch(self, on_step: Callable[[float], None] | None = None) -> tuple[float, float]:
+        """Train one epoch; return (training perplexity, tokens per second)."""
+        total = 0.0
+        start = time.perf_counter()
+        n = self.batcher.iters_per_epoch
+        for _ in range(n):
+            loss = self.step()
+            total += loss
+            if on_step is not None:
+                on_step(loss)
+        seconds = time.perf_counter() - start
+        tokens = n * self.cfg.batch_size * self.cfg.time_size
+        return float(np.exp(total / n)), tokens / seconds
+
+
+def perplexity(model: SimpleRnnlm, corpus: np.ndarray, batch_size: int = 10,
+               time_size: int = 35) -> float:
+    """Perplexity of ``model`` on ``corpus``, from a fresh hidden state.
+
+    The corpus is read as in training (``batch_size`` rows at offsets through
+    it, blocks of ``time_size`` steps, the state carried between blocks), one
+    pass, no updates; ``batch_size`` shrinks for a short corpus. The model's
+    state is reset before and after.
+    """
+    batch_size = max(1, min(batch_size, (len(corpus) - 1) // time_size))
+    batcher = BPTTBatcher(corpus, batch_size, time_size)
+    model.reset_state()
+    total = 0.0
+    for xs, ts in batcher.epoch():
+        total += float(model.forward(xs, ts))
+    model.reset_state()
+    return float(np.exp(total / batcher.iters_per_epoch))
+
+
+@dataclass
+class Comparison:
+    """Both backends trained from the same weights on the same batches."""
+
+    iterations: int
+    tokens_per_s: dict[str, float]
+    losses: dict[str, np.ndarray]
+
+    @property
+    def speedup(self) -> float:
+        """fastrnn tokens/s over numpy tokens/s."""
+        return self.tokens_per_s["fastrnn"] / self.tokens_per_s["numpy"]
+
+    @property
+    def max_loss_diff(self) -> float:
+        """Largest difference between the two loss trajectories."""
+        return float(np.max(np.abs(self.losses["fastrnn"] - self.losses["numpy"])))
+
+
+def compare_backends(corpus: np.ndarray, vocab_size: int, cfg: TrainConfig,
+                     iterations: int = 200) -> Comparison:
+    """Train ``iterations`` steps with each backend from the same initial weights.
+
+    Each backend is warmed up on a throw-away copy first (fastrnn compiles or
+    loads its kernels), then timed over the whole run.
+    """
+    speeds, losses = {}, {}
+    for backend in ("numpy", "fastrnn"):
+        warm = Trainer(make_model(cfg, vocab_size, backend), corpus, cfg)
+        for _ in range(3):
+            warm.step()
+        trainer = Trainer(make_model(cfg, vocab_size, backend), corpus, cfg)
+        start = time.perf_counter()
+        losses[backend] = np.array([trainer.step() for _ in range(iterations)])
+        seconds = time.perf_counter() - start
+        speeds[backend] = iterations * cfg.batch_size * cfg.time_size / seconds
+    return Comparison(iterations, speeds, losses)

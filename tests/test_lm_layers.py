@@ -1,0 +1,188 @@
+"""fastrnn.lm layers, model, optimizers and parameter files."""
+
+import numpy as np
+import pytest
+
+from fastrnn import reference
+from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
+from fastrnn.lm.model import ParamsFileError, SimpleRnnlm
+from fastrnn.lm.optim import SGD, Adam, SharedParams, clip_grads
+from conftest import assert_close
+
+
+def _numeric_grad(f, a, eps=1e-6):
+    grad = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        old = a[i]
+        a[i] = old + eps
+        up = f()
+        a[i] = old - eps
+        down = f()
+        a[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_embedding_matches_reference_with_repeated_ids(rng, dtype):
+    W = rng.standard_normal((7, 4)).astype(dtype)
+    ids = np.array([[1, 1, 3], [3, 1, 0]])  # repeated ids, within and across rows
+    dout = rng.standard_normal((2, 3, 4)).astype(dtype)
+    fast, ref = TimeEmbedding(W), reference.TimeEmbedding(W)
+    assert_close(fast.forward(ids), ref.forward(ids))
+    assert fast.backward(dout) is None
+    ref.backward(dout)
+    assert_close(fast.grads[0], ref.grads[0])
+    expected = np.zeros_like(W)
+    for n in range(2):
+        for t in range(3):
+            expected[ids[n, t]] += dout[n, t]
+    assert_close(fast.grads[0], expected)
+
+
+def test_affine_and_softmax_match_reference_and_finite_differences(rng):
+    N, T, D, V = 3, 4, 5, 6
+    W, b = rng.standard_normal((D, V)), rng.standard_normal(V)
+    x = rng.standard_normal((N, T, D))
+    ts = rng.integers(0, V, (N, T))
+    ts[1, 2] = -1  # ignored
+    fast_aff, ref_aff = TimeAffine(W, b), reference.TimeAffine(W, b)
+    fast_loss, ref_loss = TimeSoftmaxWithLoss(), reference.TimeSoftmaxWithLoss()
+    scores = fast_aff.forward(x)
+    assert_close(scores, ref_aff.forward(x))
+    loss = fast_loss.forward(scores, ts)
+    np.testing.assert_allclose(loss, ref_loss.forward(scores, ts), rtol=1e-12)
+    dscores = fast_loss.backward(1.0)
+    assert_close(dscores, ref_loss.backward(1.0))
+    dx = fast_aff.backward(dscores)
+    assert_close(dx, ref_aff.backward(dscores))
+    for g, r in zip(fast_aff.grads, ref_aff.grads):
+        assert_close(g, r)
+
+    def total():
+        return TimeSoftmaxWithLoss().forward(TimeAffine(W, b).forward(x), ts)
+
+    for analytic, arr in [(fast_aff.grads[0], W), (fast_aff.grads[1], b), (dx, x)]:
+        np.testing.assert_allclose(analytic, _numeric_grad(total, arr), rtol=1e-6, atol=1e-9)
+
+
+def test_embedding_gradient_by_finite_differences(rng):
+    W = rng.standard_normal((5, 3))
+    ids = np.array([[0, 2, 2], [4, 2, 0]])
+    g = rng.standard_normal((2, 3, 3))
+    layer = TimeEmbedding(W)
+    layer.forward(ids)
+    layer.backward(g)
+    numeric = _numeric_grad(lambda: float(np.sum(TimeEmbedding(W).forward(ids) * g)), W)
+    np.testing.assert_allclose(layer.grads[0], numeric, rtol=1e-7, atol=1e-9)
+
+
+def test_softmax_is_stable_and_propagates_nan():
+    scores = np.array([[[1000.0, 0.0, -1000.0], [np.nan, 0.0, 1.0]]])
+    layer = TimeSoftmaxWithLoss()
+    with np.errstate(invalid="ignore"):
+        loss = layer.forward(scores[:, :1], np.array([[0]]))
+    assert loss == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(layer.forward(scores, np.array([[0, 1]])))
+
+
+@pytest.mark.parametrize("bad, exc, match", [
+    (np.array([[0, 7]]), ValueError, r"xs holds id 7, outside \[0, 7\)"),
+    (np.array([[0, -1]]), ValueError, r"xs holds id -1"),
+    (np.array([[0.0, 1.0]]), TypeError, "xs must be an integer array"),
+    (np.array([0, 1]), ValueError, "xs must be 2-D"),
+])
+def test_embedding_rejects_bad_ids(rng, bad, exc, match):
+    layer = TimeEmbedding(rng.standard_normal((7, 3)))
+    with pytest.raises(exc, match=match):
+        layer.forward(bad)
+
+
+def test_softmax_rejects_bad_targets(rng):
+    scores = rng.standard_normal((2, 3, 4))
+    with pytest.raises(ValueError, match=r"ts holds id 4, outside \[0, 4\) or -1"):
+        TimeSoftmaxWithLoss().forward(scores, np.full((2, 3), 4))
+    with pytest.raises(ValueError, match=r"ts must have shape \(2, 3\)"):
+        TimeSoftmaxWithLoss().forward(scores, np.zeros((3, 2), int))
+
+
+def test_optimizers_and_clipping_match_the_book(rng):
+    params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    grads = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    for ours, book in [(SGD(0.1), reference.SGD(0.1)), (Adam(0.01), reference.Adam(0.01))]:
+        p1 = [p.copy() for p in params]
+        p2 = [p.copy() for p in params]
+        for _ in range(3):
+            ours.update(p1, grads)
+            book.update(p2, grads)
+        for a, b in zip(p1, p2):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+    g1, g2 = [g.copy() for g in grads], [g.copy() for g in grads]
+    clip_grads(g1, 0.5)
+    reference.clip_grads(g2, 0.5)
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert np.sqrt(sum(np.sum(g * g) for g in g1)) == pytest.approx(0.5, rel=1e-5)
+
+
+def test_tied_weights_merge_gradients_as_the_book_does(rng):
+    model = SimpleRnnlm(11, 6, 6, tied=True, rng=rng)
+    W = model.params[0]
+    assert model.params[4].base is W
+    shared = SharedParams(model.params)
+    assert len(shared.params) == 5 and shared.params[0] is W
+    xs, ts = rng.integers(0, 11, (2, 3)), rng.integers(0, 11, (2, 3))
+    model.forward(xs, ts)
+    model.backward()
+    expected = model.grads[0] + model.grads[4].T
+    merged = shared.grads(model.grads)
+    np.testing.assert_allclose(merged[0], expected)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_fastrnn_and_numpy_backends_train_alike(tied):
+    from fastrnn.lm.data import BPTTBatcher
+    rng = np.random.default_rng(0)
+    corpus = np.tile(rng.permutation(40), 30)
+    losses = {}
+    for backend in ("numpy", "fastrnn"):
+        model = SimpleRnnlm(40, 16, 16, tied=tied, backend=backend,
+                            rng=np.random.default_rng(1))
+        batcher, opt = BPTTBatcher(corpus, 4, 5), SGD(0.5)
+        shared = SharedParams(model.params)
+        run = []
+        for _ in range(50):
+            xs, ts = batcher.next_batch()
+            run.append(model.forward(xs, ts))
+            model.backward()
+            opt.update(shared.params, shared.grads(model.grads))
+        losses[backend] = np.array(run)
+    assert losses["numpy"][-1] < 0.9 * losses["numpy"][0]  # it learns
+    np.testing.assert_allclose(losses["fastrnn"], losses["numpy"], rtol=2e-4)
+
+
+def test_save_load_round_trip_is_exact_and_mismatches_change_nothing(tmp_path, rng):
+    model = SimpleRnnlm(9, 4, 5, rng=rng)
+    path = tmp_path / "m.npz"
+    model.save_params(path, vocab=[f"w{i}" for i in range(9)])
+    other = SimpleRnnlm(9, 4, 5, rng=np.random.default_rng(99))
+    other.load_params(path, vocab=[f"w{i}" for i in range(9)])
+    for a, b in zip(model.params, other.params):
+        np.testing.assert_array_equal(a, b)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]  # no temp file left
+
+    for bad_model, vocab, match in [
+        (SimpleRnnlm(9, 4, 6, rng=rng), None, "rnn_Wx has shape"),
+        (SimpleRnnlm(9, 5, 5, tied=True, rng=rng), None, "holds"),
+        (SimpleRnnlm(9, 4, 5, rng=rng), [f"v{i}" for i in range(9)], "another vocabulary"),
+    ]:
+        before = [p.copy() for p in bad_model.params]
+        with pytest.raises(ParamsFileError, match=match):
+            bad_model.load_params(path, vocab=vocab)
+        for a, b in zip(bad_model.params, before):
+            np.testing.assert_array_equal(a, b)
+
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ParamsFileError, match="cannot read"):
+        other.load_params(truncated)
