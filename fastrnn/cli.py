@@ -49,13 +49,80 @@ def _add_bench(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run_bench)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .lm.run import run_train
+
+    return run_train(args)
+
+
+def _add_train(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train the book's chapter-5 RNN language model",
+        description="Train SimpleRnnlm (embedding, stateful TimeRNN, affine, softmax) "
+                    "with truncated BPTT. With no options: the chapter-5 model on the "
+                    "built-in corpus, whose best possible perplexity is known.")
+    data = parser.add_argument_group("data")
+    data.add_argument("--corpus", metavar="FILE",
+                      help="training text (a newline is an <eos> token; words split on "
+                           "white space); default: the built-in Markov corpus")
+    data.add_argument("--valid", metavar="FILE", help="validation text (needs --corpus)")
+    data.add_argument("--test", metavar="FILE", help="test text (needs --corpus)")
+    data.add_argument("--corpus-size", type=_positive_int, metavar="N",
+                      help="use the first N training tokens, as the book's corpus[:1000]")
+    model = parser.add_argument_group("model and training")
+    model.add_argument("--batch-size", type=_positive_int, default=10)
+    model.add_argument("--time-size", type=_positive_int, default=5)
+    model.add_argument("--wordvec", type=_positive_int, default=100, help="word vector size D")
+    model.add_argument("--hidden", type=_positive_int, default=100, help="hidden size H")
+    model.add_argument("--tied", action="store_true",
+                       help="share the embedding with the output layer (needs D == H)")
+    model.add_argument("--lr", type=_positive_float, default=0.1)
+    model.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    model.add_argument("--max-grad", type=_positive_float, metavar="NORM",
+                       help="clip the global gradient norm to NORM")
+    model.add_argument("--epochs", type=_positive_int, default=10)
+    model.add_argument("--seed", type=int, default=0,
+                       help="seed of the weights (and of the built-in corpus)")
+    model.add_argument("--backend", choices=["fastrnn", "numpy"], default="fastrnn",
+                       help="fastrnn's layers or the book's numpy layers")
+    out = parser.add_argument_group("output")
+    out.add_argument("--compare", type=_positive_int, metavar="ITERS", nargs="?", const=500,
+                     help="iterations per backend of the closing speed comparison "
+                          f"(default 500 with the flag, {200} without)")
+    out.add_argument("--save", metavar="FILE.npz", help="save the params after every epoch")
+    out.add_argument("--load", metavar="FILE.npz", help="start from saved params")
+    out.add_argument("--plot", metavar="FILE.png",
+                     help="plot perplexity per epoch (needs matplotlib: fastrnn[plot])")
+    out.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    parser.set_defaults(func=_run_train)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit status 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the ``fastrnn`` command and its subcommands."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fastrnn", description="Tools for fastrnn, a fast drop-in TimeRNN.")
     subparsers = parser.add_subparsers(title="commands", dest="command",
                                        metavar="COMMAND", required=True)
     _add_bench(subparsers)
+    _add_train(subparsers)
     return parser
 
 

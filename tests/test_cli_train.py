@@ -1,0 +1,138 @@
+"""``fastrnn train``: the default run, options, and every error path."""
+
+import numpy as np
+import pytest
+
+from fastrnn.cli import main
+from fastrnn.lm import data
+from fastrnn.lm.train import TrainConfig, Trainer, make_model, perplexity
+
+SMALL = ["--corpus-size", "3000", "--epochs", "1", "--wordvec", "16", "--hidden", "16",
+         "--compare", "5", "--quiet"]
+
+
+def _run(capsys, args):
+    status = main(["train", *args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_small_run_on_the_builtin_corpus_prints_floor_and_speed(capsys):
+    status, out, err = _run(capsys, SMALL)
+    assert status == 0 and err == ""
+    assert "test perplexity" in out and "floor 2.940" in out
+    assert "speed-up" in out and "tokens/s" in out
+
+
+def test_a_small_model_gets_near_the_known_floor():
+    """Stated distance: within 25% of the source's perplexity floor after 4
+    epochs of 50,000 tokens (measured: about 12% above)."""
+    corpus, source = data.builtin_corpus(train_tokens=50_000, valid_tokens=5_000,
+                                         test_tokens=5_000)
+    cfg = TrainConfig(wordvec_size=32, hidden_size=32, lr=0.5, epochs=4)
+    model = make_model(cfg, len(corpus.vocab))
+    trainer = Trainer(model, corpus.train, cfg)
+    for _ in range(cfg.epochs):
+        trainer.epoch()
+    ppl = perplexity(model, corpus.test)
+    floor = source.perplexity_floor()
+    assert floor < ppl < 1.25 * floor
+
+
+def test_training_is_reproducible_with_a_seed(capsys):
+    runs = [_run(capsys, SMALL + ["--seed", "3"])[1] for _ in range(2)]
+    first = [line for line in runs[0].splitlines() if "perplexity" in line]
+    assert first and first == [line for line in runs[1].splitlines() if "perplexity" in line]
+
+
+def test_save_load_and_plot_options(tmp_path, capsys):
+    save = tmp_path / "model.npz"
+    status, out, _ = _run(capsys, SMALL + ["--save", str(save), "--seed", "1"])
+    assert status == 0 and save.exists()
+    status, out2, err = _run(capsys, SMALL + ["--load", str(save), "--seed", "1"])
+    assert status == 0 and err == ""
+
+
+def test_text_files_with_valid_and_test_and_unknown_words(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(20)]
+    train = tmp_path / "train.txt"
+    train.write_text("\n".join(" ".join(rng.choice(words, 8)) for _ in range(300)))
+    valid = tmp_path / "valid.txt"
+    valid.write_text("w1 w2 never-seen w3\n" * 30)
+    status, out, err = _run(capsys, ["--corpus", str(train), "--valid", str(valid),
+                                     "--test", str(valid), "--epochs", "1",
+                                     "--wordvec", "8", "--hidden", "8", "--compare", "3"])
+    assert status == 0, err
+    assert "valid: 30 words not in the training vocabulary became <unk>" in out
+    assert "validation perplexity" in out and "test perplexity" in out
+
+
+def _bad_files(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n ")
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"abc\x00def ghi")
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("caf\xe9 au lait".encode("latin-1"))
+    short = tmp_path / "short.txt"
+    short.write_text("a b c d e f g")
+    return {"missing": (str(tmp_path / "nope.txt"), "nope.txt"),
+            "empty": (str(empty), "empty"),
+            "binary": (str(binary), "binary"),
+            "not utf-8": (str(latin), "UTF-8"),
+            "too short": (str(short), "needs at least 51")}
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "binary", "not utf-8", "too short"])
+def test_bad_corpus_files_fail_in_one_line_and_write_nothing(tmp_path, capsys, case):
+    path, message = _bad_files(tmp_path)[case]
+    save = tmp_path / "keep.npz"
+    save.write_bytes(b"the last good checkpoint")
+    status, out, err = _run(capsys, ["--corpus", path, "--save", str(save), "--quiet"])
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert message in err
+    assert save.read_bytes() == b"the last good checkpoint"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--save", "/no/such/folder/m.npz"], "folder /no/such/folder does not exist"),
+    (["--plot", "/no/such/folder/p.png"], "does not exist"),
+    (["--valid", "x.txt"], "--valid and --test need --corpus"),
+    (["--tied", "--wordvec", "8", "--hidden", "16"], "--tied needs --wordvec == --hidden"),
+])
+def test_bad_options_fail_in_one_line(capsys, args, message):
+    status, out, err = _run(capsys, args)
+    assert status == 2 and len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_save_to_a_folder_is_refused(tmp_path, capsys):
+    status, _, err = _run(capsys, ["--save", str(tmp_path)])
+    assert status == 2 and "is a folder" in err
+
+
+@pytest.mark.parametrize("args", [["--batch-size", "0"], ["--time-size", "-3"],
+                                  ["--hidden", "x"], ["--lr", "0"], ["--epochs", "0"],
+                                  ["--optimizer", "rmsprop"], ["--backend", "torch"]])
+def test_non_positive_sizes_and_bad_choices_exit_2_in_one_line(capsys, args):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", *args])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "error" in err
+
+
+def test_a_mismatched_load_fails_and_changes_nothing(tmp_path, capsys):
+    save = tmp_path / "m.npz"
+    assert _run(capsys, SMALL + ["--save", str(save)])[0] == 0
+    before = save.read_bytes()
+    status, _, err = _run(capsys, ["--corpus-size", "3000", "--wordvec", "16", "--hidden", "32",
+                                   "--quiet",
+                                   "--load", str(save), "--save", str(save)])
+    assert status == 2 and "rnn_Wx has shape" in err
+    assert save.read_bytes() == before
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(before[: len(before) // 2])
+    status, _, err = _run(capsys, SMALL + ["--load", str(bad)])
+    assert status == 2 and "cannot read" in err and len(err.strip().splitlines()) == 1
