@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._guard import Layer
 from ._validate import as_input, check_grads, check_params
 from .kernels.rnn import (backward_step, backward_steps, forward_step,
                           forward_steps, sum_rows)
@@ -95,7 +96,7 @@ def _params_for_backward(layer: "RNN | TimeRNN", xs: np.ndarray, hs: np.ndarray)
     return params
 
 
-class RNN:
+class RNN(Layer):
     """One time step: ``h_next = tanh(h_prev @ Wh + x @ Wx + b)``.
 
     Parameters
@@ -113,37 +114,40 @@ class RNN:
 
     def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> None:
         check_params([Wx, Wh, b])
+        super().__init__()
         self.params = [Wx, Wh, b]
         self.grads = _zero_grads(self.params)
         self.cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def forward(self, x: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
         """Return ``h_next`` (N, H) for ``x`` (N, D) and ``h_prev`` (N, H)."""
-        params = check_params(self.params)
-        wx = params[0]
-        x = as_input("x", x, (None, wx.shape[0]), wx.dtype)
-        h_prev = as_input("h_prev", h_prev, (x.shape[0], wx.shape[1]), wx.dtype)
-        hs, _ = _forward(params, x[:, None, :], h_prev)
-        h_next = hs[:, 0, :]
-        self.cache = (x, h_prev, h_next)
-        return h_next
+        with self._exclusive():
+            params = check_params(self.params)
+            wx = params[0]
+            x = as_input("x", x, (None, wx.shape[0]), wx.dtype)
+            h_prev = as_input("h_prev", h_prev, (x.shape[0], wx.shape[1]), wx.dtype)
+            hs, _ = _forward(params, x[:, None, :], h_prev)
+            h_next = hs[:, 0, :]
+            self.cache = (x, h_prev, h_next)
+            return h_next
 
     def backward(self, dh_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(dx, dh_prev)`` and overwrite ``grads``.
 
         ``dh_next`` is the gradient with respect to the last forward's output.
         """
-        if self.cache is None:
-            raise RuntimeError("RNN.backward() called before forward()")
-        x, h_prev, h_next = self.cache
-        params = _params_for_backward(self, x, h_next)
-        dh_next = as_input("dh_next", dh_next, h_next.shape, h_next.dtype)
-        dxs, dh_prev = _backward(params, self.grads, x[:, None, :], h_prev,
-                                 h_next[:, None, :], dh_next[:, None, :])
-        return dxs[:, 0, :], dh_prev
+        with self._exclusive():
+            if self.cache is None:
+                raise RuntimeError("RNN.backward() called before forward()")
+            x, h_prev, h_next = self.cache
+            params = _params_for_backward(self, x, h_next)
+            dh_next = as_input("dh_next", dh_next, h_next.shape, h_next.dtype)
+            dxs, dh_prev = _backward(params, self.grads, x[:, None, :], h_prev,
+                                     h_next[:, None, :], dh_next[:, None, :])
+            return dxs[:, 0, :], dh_prev
 
 
-class TimeRNN:
+class TimeRNN(Layer):
     """T steps of ``RNN`` at once, with a hidden state kept between calls.
 
     Parameters
@@ -169,6 +173,7 @@ class TimeRNN:
     def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
                  stateful: bool = False) -> None:
         check_params([Wx, Wh, b])
+        super().__init__()
         self.params = [Wx, Wh, b]
         self.grads = _zero_grads(self.params)
         self.h: np.ndarray | None = None
@@ -178,23 +183,24 @@ class TimeRNN:
 
     def forward(self, xs: np.ndarray) -> np.ndarray:
         """Return all hidden states hs (N, T, H) for inputs ``xs`` (N, T, D)."""
-        params = check_params(self.params)
-        wx = params[0]
-        xs = as_input("xs", xs, (None, None, wx.shape[0]), wx.dtype)
-        n_batch = xs.shape[0]
-        if self.stateful and self.h is not None:
-            h0 = as_input("h", self.h, (None, wx.shape[1]), wx.dtype)
-            if h0.shape[0] != n_batch:
-                raise ValueError(
-                    f"this stateful TimeRNN holds a hidden state h of shape "
-                    f"{h0.shape}, but xs of shape {xs.shape} has batch size "
-                    f"{n_batch}; call reset_state() (or set_state()) before "
-                    "changing the batch size")
-        else:
-            h0 = np.zeros((n_batch, wx.shape[1]), dtype=wx.dtype)
-        hs, self.h = _forward(params, xs, h0)
-        self._cache = (xs, h0, hs)
-        return hs
+        with self._exclusive():
+            params = check_params(self.params)
+            wx = params[0]
+            xs = as_input("xs", xs, (None, None, wx.shape[0]), wx.dtype)
+            n_batch = xs.shape[0]
+            if self.stateful and self.h is not None:
+                h0 = as_input("h", self.h, (None, wx.shape[1]), wx.dtype)
+                if h0.shape[0] != n_batch:
+                    raise ValueError(
+                        f"this stateful TimeRNN holds a hidden state h of shape "
+                        f"{h0.shape}, but xs of shape {xs.shape} has batch size "
+                        f"{n_batch}; call reset_state() (or set_state()) before "
+                        "changing the batch size")
+            else:
+                h0 = np.zeros((n_batch, wx.shape[1]), dtype=wx.dtype)
+            hs, self.h = _forward(params, xs, h0)
+            self._cache = (xs, h0, hs)
+            return hs
 
     def backward(self, dhs: np.ndarray) -> np.ndarray:
         """Return dxs (N, T, D) for ``dhs`` (N, T, H); overwrite grads and dh.
@@ -202,21 +208,23 @@ class TimeRNN:
         Like the book's layer, it does not add any incoming ``dh``: the
         gradient of the next block's initial state is the caller's to add.
         """
-        if self._cache is None:
-            raise RuntimeError("TimeRNN.backward() called before forward()")
-        xs, h0, hs = self._cache
-        params = _params_for_backward(self, xs, hs)
-        dhs = as_input("dhs", dhs, hs.shape, hs.dtype)
-        dxs, self.dh = _backward(params, self.grads, xs, h0, hs, dhs)
-        return dxs
+        with self._exclusive():
+            if self._cache is None:
+                raise RuntimeError("TimeRNN.backward() called before forward()")
+            xs, h0, hs = self._cache
+            params = _params_for_backward(self, xs, hs)
+            dhs = as_input("dhs", dhs, hs.shape, hs.dtype)
+            dxs, self.dh = _backward(params, self.grads, xs, h0, hs, dhs)
+            return dxs
 
     def set_state(self, h: np.ndarray) -> None:
         """Set the hidden state (N, H) the next stateful forward starts from.
 
         A copy of ``h`` in the params' dtype is kept; views are fine.
         """
-        wx = check_params(self.params)[0]
-        self.h = as_input("h", h, (None, wx.shape[1]), wx.dtype, copy=True)
+        with self._exclusive():
+            wx = check_params(self.params)[0]
+            self.h = as_input("h", h, (None, wx.shape[1]), wx.dtype, copy=True)
 
     def reset_state(self) -> None:
         """Forget the hidden state: the next forward starts from zeros."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._guard import Layer
 from .._validate import PARAM_DTYPES, as_ids, as_input, check_ndarray
 from ..kernels.lm import (embedding_backward, softmax_cross_entropy,
                           softmax_cross_entropy_backward)
@@ -26,7 +27,7 @@ def _check_param(name: str, p: object, ndim: int) -> np.ndarray:
     return p
 
 
-class TimeEmbedding:
+class TimeEmbedding(Layer):
     """Look up the word vectors of ids (N, T): ``out = W[xs]``.
 
     Parameters
@@ -41,33 +42,36 @@ class TimeEmbedding:
 
     def __init__(self, W: np.ndarray) -> None:
         _check_param("W", W, 2)
+        super().__init__()
         self.params = [W]
         self.grads = [np.zeros(W.shape, dtype=W.dtype)]
         self._ids: np.ndarray | None = None
 
     def forward(self, xs: np.ndarray) -> np.ndarray:
         """Return the vectors (N, T, D) of the integer ids ``xs`` (N, T)."""
-        W = _check_param("W", self.params[0], 2)
-        ids = as_ids("xs", xs, W.shape[0])
-        out = np.take(W, ids, axis=0)
-        self._ids = ids
-        return out
+        with self._exclusive():
+            W = _check_param("W", self.params[0], 2)
+            ids = as_ids("xs", xs, W.shape[0])
+            out = np.take(W, ids, axis=0)
+            self._ids = ids
+            return out
 
     def backward(self, dout: np.ndarray) -> None:
         """Overwrite dW with the scatter-add of ``dout`` (N, T, D); returns None."""
-        if self._ids is None:
-            raise RuntimeError("TimeEmbedding.backward() called before forward()")
-        W = _check_param("W", self.params[0], 2)
-        dW = self.grads[0]
-        if dW.shape != W.shape or dW.dtype != W.dtype or not dW.flags.c_contiguous:
-            raise ValueError("grads (dW) must stay a C-contiguous array of the shape "
-                             f"and dtype of W {W.shape, W.dtype}")
-        dout = as_input("dout", dout, self._ids.shape + (W.shape[1],), W.dtype)
-        embedding_backward(self._ids.reshape(-1), dout.reshape(-1, W.shape[1]), dW)
-        return None
+        with self._exclusive():
+            if self._ids is None:
+                raise RuntimeError("TimeEmbedding.backward() called before forward()")
+            W = _check_param("W", self.params[0], 2)
+            dW = self.grads[0]
+            if dW.shape != W.shape or dW.dtype != W.dtype or not dW.flags.c_contiguous:
+                raise ValueError("grads (dW) must stay a C-contiguous array of the shape "
+                                 f"and dtype of W {W.shape, W.dtype}")
+            dout = as_input("dout", dout, self._ids.shape + (W.shape[1],), W.dtype)
+            embedding_backward(self._ids.reshape(-1), dout.reshape(-1, W.shape[1]), dW)
+            return None
 
 
-class TimeAffine:
+class TimeAffine(Layer):
     """``out = x @ W + b`` at every step, as one matrix product.
 
     Parameters
@@ -79,6 +83,7 @@ class TimeAffine:
 
     def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
         self._check(W, b)
+        super().__init__()
         self.params = [W, b]
         self.grads = [np.zeros(W.shape, dtype=W.dtype), np.zeros(b.shape, dtype=b.dtype)]
         self._x: np.ndarray | None = None
@@ -94,38 +99,41 @@ class TimeAffine:
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """Return ``x @ W + b`` (N, T, M) for ``x`` (N, T, D)."""
-        W, b = self._check(*self.params)
-        x = as_input("x", x, (None, None, W.shape[0]), W.dtype)
-        n_batch, n_steps, _ = x.shape
-        out = np.matmul(x.reshape(-1, W.shape[0]), W)
-        out += b
-        self._x = x
-        return out.reshape(n_batch, n_steps, -1)
+        with self._exclusive():
+            W, b = self._check(*self.params)
+            x = as_input("x", x, (None, None, W.shape[0]), W.dtype)
+            n_batch, n_steps, _ = x.shape
+            out = np.matmul(x.reshape(-1, W.shape[0]), W)
+            out += b
+            self._x = x
+            return out.reshape(n_batch, n_steps, -1)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Return dx (N, T, D); overwrite dW and db."""
-        if self._x is None:
-            raise RuntimeError("TimeAffine.backward() called before forward()")
-        W, b = self._check(*self.params)
-        x = self._x
-        dout = as_input("dout", dout, x.shape[:2] + (W.shape[1],), W.dtype)
-        dW, db = self.grads
-        if dW.shape != W.shape or db.shape != b.shape or not dW.flags.c_contiguous:
-            raise ValueError("grads must stay C-contiguous arrays of the params' shapes")
-        flat_dout = dout.reshape(-1, W.shape[1])
-        flat_x = x.reshape(-1, W.shape[0])
-        np.matmul(flat_x.T, flat_dout, out=dW)
-        sum_rows(flat_dout, db)
-        return np.matmul(flat_dout, W.T).reshape(x.shape)
+        with self._exclusive():
+            if self._x is None:
+                raise RuntimeError("TimeAffine.backward() called before forward()")
+            W, b = self._check(*self.params)
+            x = self._x
+            dout = as_input("dout", dout, x.shape[:2] + (W.shape[1],), W.dtype)
+            dW, db = self.grads
+            if dW.shape != W.shape or db.shape != b.shape or not dW.flags.c_contiguous:
+                raise ValueError("grads must stay C-contiguous arrays of the params' shapes")
+            flat_dout = dout.reshape(-1, W.shape[1])
+            flat_x = x.reshape(-1, W.shape[0])
+            np.matmul(flat_x.T, flat_dout, out=dW)
+            sum_rows(flat_dout, db)
+            return np.matmul(flat_dout, W.T).reshape(x.shape)
 
 
-class TimeSoftmaxWithLoss:
+class TimeSoftmaxWithLoss(Layer):
     """Softmax over the last axis and the mean cross-entropy of the targets.
 
     Targets equal to ``ignore_label`` (-1) do not count, as in the book.
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.params: list[np.ndarray] = []
         self.grads: list[np.ndarray] = []
         self.ignore_label = IGNORE_LABEL
@@ -136,34 +144,36 @@ class TimeSoftmaxWithLoss:
 
         ``ts`` holds ids (N, T), or one-hot rows (N, T, V) as the book allows.
         """
-        xs = check_ndarray("xs", xs)
-        if xs.ndim != 3 or xs.dtype not in PARAM_DTYPES:
-            raise ValueError(f"xs must be 3-D (N, T, V) float32 or float64 scores, got "
-                             f"shape {xs.shape} and dtype {xs.dtype}")
-        xs = np.ascontiguousarray(xs)
-        ts = check_ndarray("ts", ts)
-        if ts.ndim == 3:
-            if ts.shape != xs.shape:
-                raise ValueError(f"one-hot ts must have the shape of xs {xs.shape}, "
-                                 f"got {ts.shape}")
-            ts = ts.argmax(axis=2)
-        if ts.shape != xs.shape[:2]:
-            raise ValueError(f"ts must have shape {xs.shape[:2]} to match xs of shape "
-                             f"{xs.shape}, got shape {ts.shape}")
-        targets = as_ids("ts", ts, xs.shape[2], allow_ignore=True).reshape(-1)
-        scores = xs.reshape(-1, xs.shape[2])
-        probs = np.empty_like(scores)
-        total = softmax_cross_entropy(scores, scores.max(axis=1), targets, probs)
-        count = int(np.count_nonzero(targets != self.ignore_label))
-        self._cache = (probs, targets, count, xs.shape)
-        return total / count if count else float("nan")
+        with self._exclusive():
+            xs = check_ndarray("xs", xs)
+            if xs.ndim != 3 or xs.dtype not in PARAM_DTYPES:
+                raise ValueError(f"xs must be 3-D (N, T, V) float32 or float64 scores, got "
+                                 f"shape {xs.shape} and dtype {xs.dtype}")
+            xs = np.ascontiguousarray(xs)
+            ts = check_ndarray("ts", ts)
+            if ts.ndim == 3:
+                if ts.shape != xs.shape:
+                    raise ValueError(f"one-hot ts must have the shape of xs {xs.shape}, "
+                                     f"got {ts.shape}")
+                ts = ts.argmax(axis=2)
+            if ts.shape != xs.shape[:2]:
+                raise ValueError(f"ts must have shape {xs.shape[:2]} to match xs of shape "
+                                 f"{xs.shape}, got shape {ts.shape}")
+            targets = as_ids("ts", ts, xs.shape[2], allow_ignore=True).reshape(-1)
+            scores = xs.reshape(-1, xs.shape[2])
+            probs = np.empty_like(scores)
+            total = softmax_cross_entropy(scores, scores.max(axis=1), targets, probs)
+            count = int(np.count_nonzero(targets != self.ignore_label))
+            self._cache = (probs, targets, count, xs.shape)
+            return total / count if count else float("nan")
 
     def backward(self, dout: float = 1) -> np.ndarray:
         """Return the gradient (N, T, V) of ``dout`` times the loss."""
-        if self._cache is None:
-            raise RuntimeError("TimeSoftmaxWithLoss.backward() called before forward()")
-        probs, targets, count, shape = self._cache
-        dx = np.empty_like(probs)
-        scale = float(dout) / count if count else 0.0
-        softmax_cross_entropy_backward(probs, targets, scale, dx)
-        return dx.reshape(shape)
+        with self._exclusive():
+            if self._cache is None:
+                raise RuntimeError("TimeSoftmaxWithLoss.backward() called before forward()")
+            probs, targets, count, shape = self._cache
+            dx = np.empty_like(probs)
+            scale = float(dout) / count if count else 0.0
+            softmax_cross_entropy_backward(probs, targets, scale, dx)
+            return dx.reshape(shape)
