@@ -36,7 +36,7 @@ def _exp_shifted(x, shift, out):
 
 
 @reduction_kernel
-def softmax_cross_entropy(scores, row_max, targets, probs):
+def softmax_cross_entropy(scores, row_max, targets, probs, losses):
     """Softmax of every row and the summed cross-entropy of its target.
 
     Parameters
@@ -46,14 +46,13 @@ def softmax_cross_entropy(scores, row_max, targets, probs):
         select-based max reduction does not vectorise without ``nnan``).
     targets : (R,) int64 ids in [0, V), or -1 for rows that do not count.
     probs : (R, V) output, the softmax of every row.
-
-    Returns
-    -------
-    The sum over counted rows of ``-log softmax(scores[r])[targets[r]]``,
-    computed as ``log(sum(exp(s - max))) + max - s[target]`` (no log of a
-    rounded probability), in float64.
+    losses : (R,) float64 output, ``-log softmax(scores[r])[targets[r]]``
+        (0 where the target is -1), computed as
+        ``log(sum(exp(s - max))) + max - s[target]``: no log of a rounded
+        (possibly underflowed) probability. The caller sums them: a running
+        sum here would be reassociated (``reassoc``) across rows, and
+        ``total + (log(s) + max) - s[t]`` loses ``total`` when max is huge.
     """
-    total = 0.0
     for r in range(scores.shape[0]):
         m = row_max[r]
         _exp_shifted(scores[r], m, probs[r])
@@ -64,9 +63,7 @@ def softmax_cross_entropy(scores, row_max, targets, probs):
         for j in range(scores.shape[1]):
             probs[r, j] *= inv
         t = targets[r]
-        if t >= 0:
-            total += np.log(s) + m - scores[r, t]
-    return total
+        losses[r] = np.log(s) + (m - scores[r, t]) if t >= 0 else 0.0
 
 
 @kernel

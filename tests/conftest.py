@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+# "default": what CI runs (fuzz tests try 100 examples each). "fuzz": the
+# long run of the README's Reliability section: pytest --hypothesis-profile=fuzz
 settings.register_profile("default", deadline=None, print_blob=True)
+settings.register_profile("fuzz", deadline=None, print_blob=True, max_examples=10_000)
 settings.load_profile("default")
 
 # Direct comparison with the reference of the same dtype:
@@ -31,7 +34,9 @@ def outputs_scale(arrays):
 
 
 def _scale(a):
-    return max(1.0, float(np.abs(a).max())) if a.size else 1.0
+    """max(1, the largest finite |a|)."""
+    finite = np.abs(a[np.isfinite(a)])
+    return max(1.0, float(finite.max())) if finite.size else 1.0
 
 
 def assert_close(actual, expected, name="array", exact=None, scale=None):
