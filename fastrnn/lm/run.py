@@ -95,6 +95,10 @@ def run_train(args: argparse.Namespace) -> int:
     except (UsageError, data.DataError, ParamsFileError) as e:
         print(f"fastrnn train: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        kept = f"; the last complete checkpoint is {args.save}" if args.save else ""
+        print(f"fastrnn train: interrupted{kept}", file=sys.stderr)
+        return 130
 
 
 def _run(args: argparse.Namespace) -> int:
