@@ -216,15 +216,30 @@ def header_lines(dtype: np.dtype | str, seed: int, budget: float) -> list[str]:
 
 TABLE_HEADER = (f"{'N':>4} {'T':>5} {'D':>4} {'H':>4}  {'label':<26}"
                 f"{'reference ms':>13}{'fastrnn ms':>12}{'speed-up':>10}"
-                f"{'max|dhs|':>10}{'max|dgrad|':>12}")
+                f"{'roofline':>10}{'max|dhs|':>10}{'max|dgrad|':>12}")
 
 
-def format_row(result: Result) -> str:
-    """Return one table row for ``result``, aligned with ``TABLE_HEADER``."""
+def gemm_peak(dtype: np.dtype | str, n: int = 1536, repeats: int = 3) -> float:
+    """This machine's GEMM speed in flop/s: the best of ``repeats`` n x n
+    products in ``dtype`` with numpy (all its BLAS threads)."""
+    a = np.ones((n, n), dtype=dtype)
+    out = np.empty_like(a)
+    np.matmul(a, a, out=out)
+    best = min(time_calls(lambda: np.matmul(a, a, out=out), 1) for _ in range(repeats))
+    return 2.0 * n ** 3 / best
+
+
+def format_row(result: Result, peak: float) -> str:
+    """Return one table row for ``result``, aligned with ``TABLE_HEADER``.
+
+    The roofline column is the share of the GEMM ``peak`` that fastrnn
+    reaches: 6*N*T*(D+H)*H flops over its time.
+    """
     s = result.shape
+    share = s.flops() / result.fastrnn_s / peak
     return (f"{s.N:>4} {s.T:>5} {s.D:>4} {s.H:>4}  {s.label:<26}"
             f"{result.reference_s * 1e3:>13.3f}{result.fastrnn_s * 1e3:>12.3f}"
-            f"{result.speedup:>10.2f}"
+            f"{result.speedup:>10.2f}{share:>9.0%} "
             f"{result.diff_hs:>10.1e}{result.diff_grads:>12.1e}")
 
 
@@ -247,12 +262,16 @@ def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: 
     out = sys.stdout if out is None else out
     # Load fastrnn's kernels (and so every BLAS) before threadpoolctl looks.
     measure(Shape(1, 1, 1, 1, "warm-up"), dtype, seed, budget=0.0)
+    peak = gemm_peak(dtype)
     for line in header_lines(dtype, seed, budget):
         print(line, file=out)
+    print(f"GEMM peak ({np.dtype(dtype).name}, numpy, 1536^3, this run): "
+          f"{peak / 1e9:.0f} GFLOP/s; roofline: 6*N*T*(D+H)*H flops at that peak "
+          "over fastrnn's time", file=out)
     print(file=out)
     print(TABLE_HEADER, file=out, flush=True)
     results = []
     for shape in shapes:
         results.append(measure(shape, dtype, seed, budget))
-        print(format_row(results[-1]), file=out, flush=True)
+        print(format_row(results[-1], peak), file=out, flush=True)
     return results
