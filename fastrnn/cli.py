@@ -9,13 +9,20 @@ To add one, write such a pair and call the ``_add_`` function in
 from __future__ import annotations
 
 import argparse
+from typing import Callable
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+def _positive(kind: type) -> Callable[[str], int | float]:
+    """An argparse type: ``kind(text)``, which must be > 0."""
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0:
+            raise argparse.ArgumentTypeError(f"must be a positive {kind.__name__}, got {text}")
+        return value
+    return parse
 
 
 def _run_bench(args: argparse.Namespace) -> int:
@@ -44,19 +51,9 @@ def _add_bench(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the random weights and inputs (default: %(default)s)")
     # Hidden: seconds of timing per shape, for tests.
-    parser.add_argument("--budget", type=_positive_float, default=None,
+    parser.add_argument("--budget", type=_positive(float), default=None,
                         help=argparse.SUPPRESS)
     parser.set_defaults(func=_run_bench)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -78,26 +75,26 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                            "white space); default: the built-in Markov corpus")
     data.add_argument("--valid", metavar="FILE", help="validation text (needs --corpus)")
     data.add_argument("--test", metavar="FILE", help="test text (needs --corpus)")
-    data.add_argument("--corpus-size", type=_positive_int, metavar="N",
+    data.add_argument("--corpus-size", type=_positive(int), metavar="N",
                       help="use the first N training tokens, as the book's corpus[:1000]")
     model = parser.add_argument_group("model and training")
-    model.add_argument("--batch-size", type=_positive_int, default=10)
-    model.add_argument("--time-size", type=_positive_int, default=5)
-    model.add_argument("--wordvec", type=_positive_int, default=100, help="word vector size D")
-    model.add_argument("--hidden", type=_positive_int, default=100, help="hidden size H")
+    model.add_argument("--batch-size", type=_positive(int), default=10)
+    model.add_argument("--time-size", type=_positive(int), default=5)
+    model.add_argument("--wordvec", type=_positive(int), default=100, help="word vector size D")
+    model.add_argument("--hidden", type=_positive(int), default=100, help="hidden size H")
     model.add_argument("--tied", action="store_true",
                        help="share the embedding with the output layer (needs D == H)")
-    model.add_argument("--lr", type=_positive_float, default=0.1)
+    model.add_argument("--lr", type=_positive(float), default=0.1)
     model.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
-    model.add_argument("--max-grad", type=_positive_float, metavar="NORM",
+    model.add_argument("--max-grad", type=_positive(float), metavar="NORM",
                        help="clip the global gradient norm to NORM")
-    model.add_argument("--epochs", type=_positive_int, default=10)
+    model.add_argument("--epochs", type=_positive(int), default=10)
     model.add_argument("--seed", type=int, default=0,
                        help="seed of the weights (and of the built-in corpus)")
     model.add_argument("--backend", choices=["fastrnn", "numpy"], default="fastrnn",
                        help="fastrnn's layers or the book's numpy layers")
     out = parser.add_argument_group("output")
-    out.add_argument("--compare", type=_positive_int, metavar="ITERS", nargs="?", const=500,
+    out.add_argument("--compare", type=_positive(int), metavar="ITERS", nargs="?", const=500,
                      help="iterations per backend of the closing speed comparison "
                           f"(default 500 with the flag, {200} without)")
     out.add_argument("--save", metavar="FILE.npz", help="save the params after every epoch")

@@ -78,6 +78,20 @@ def make_params(rng, D, H, dtype=np.float32, contractive=False):
     return Wx, Wh, b
 
 
+def numeric_grad(f, a, eps=1e-6):
+    """Central differences of the scalar ``f()`` with respect to ``a`` (in place)."""
+    grad = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        old = a[i]
+        a[i] = old + eps
+        up = f()
+        a[i] = old - eps
+        down = f()
+        a[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)

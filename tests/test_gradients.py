@@ -5,7 +5,7 @@ import pytest
 
 import fastrnn
 from fastrnn import reference
-from conftest import assert_close, make_params
+from conftest import assert_close, make_params, numeric_grad
 
 N, T, D, H = 3, 6, 4, 5
 
@@ -16,17 +16,6 @@ def _loss(layer, xs, h0, g):
     return float(np.sum(layer.forward(xs) * g))
 
 
-def _numeric_grad(f, a, eps=1e-6):
-    grad = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + eps
-        up = f()
-        a[i] = old - eps
-        down = f()
-        a[i] = old
-        grad[i] = (up - down) / (2 * eps)
-    return grad
 
 
 def test_gradients_match_central_differences(rng):
@@ -42,7 +31,7 @@ def test_gradients_match_central_differences(rng):
                 "b": layer.grads[2].copy(), "xs": dxs, "h0": layer.dh}
     probe = fastrnn.TimeRNN(Wx, Wh, b, stateful=True)  # reads the same arrays
     for name, arr in {"Wx": Wx, "Wh": Wh, "b": b, "xs": xs, "h0": h0}.items():
-        numeric = _numeric_grad(lambda: _loss(probe, xs, h0, g), arr)
+        numeric = numeric_grad(lambda: _loss(probe, xs, h0, g), arr)
         np.testing.assert_allclose(analytic[name], numeric, rtol=1e-6, atol=1e-8,
                                    err_msg=name)
 
@@ -57,7 +46,7 @@ def test_rnn_step_gradients_match_central_differences(rng):
     f = lambda: float(np.sum(fastrnn.RNN(Wx, Wh, b).forward(x, h_prev) * g))
     for arr, analytic in [(Wx, layer.grads[0]), (Wh, layer.grads[1]), (b, layer.grads[2]),
                           (x, dx), (h_prev, dh_prev)]:
-        np.testing.assert_allclose(analytic, _numeric_grad(f, arr), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(analytic, numeric_grad(f, arr), rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -7,20 +7,9 @@ from fastrnn import reference
 from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from fastrnn.lm.model import ParamsFileError, SimpleRnnlm
 from fastrnn.lm.optim import SGD, Adam, SharedParams, clip_grads
-from conftest import assert_close
+from conftest import assert_close, numeric_grad
 
 
-def _numeric_grad(f, a, eps=1e-6):
-    grad = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + eps
-        up = f()
-        a[i] = old - eps
-        down = f()
-        a[i] = old
-        grad[i] = (up - down) / (2 * eps)
-    return grad
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -63,7 +52,7 @@ def test_affine_and_softmax_match_reference_and_finite_differences(rng):
         return TimeSoftmaxWithLoss().forward(TimeAffine(W, b).forward(x), ts)
 
     for analytic, arr in [(fast_aff.grads[0], W), (fast_aff.grads[1], b), (dx, x)]:
-        np.testing.assert_allclose(analytic, _numeric_grad(total, arr), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(analytic, numeric_grad(total, arr), rtol=1e-6, atol=1e-9)
 
 
 def test_embedding_gradient_by_finite_differences(rng):
@@ -73,7 +62,7 @@ def test_embedding_gradient_by_finite_differences(rng):
     layer = TimeEmbedding(W)
     layer.forward(ids)
     layer.backward(g)
-    numeric = _numeric_grad(lambda: float(np.sum(TimeEmbedding(W).forward(ids) * g)), W)
+    numeric = numeric_grad(lambda: float(np.sum(TimeEmbedding(W).forward(ids) * g)), W)
     np.testing.assert_allclose(layer.grads[0], numeric, rtol=1e-7, atol=1e-9)
 
 
