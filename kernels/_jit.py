@@ -1,5 +1,7 @@
 """The one place that holds the jit options of every fastrnn kernel."""
 
+import warnings
+
 import numba
 
 # The safe fastmath subset: contraction to FMA, no signed zeros, reciprocal
@@ -22,9 +24,37 @@ JIT_OPTIONS = dict(
 )
 
 
+_warned_no_cache = False
+
+
+def _jit(func, **options):
+    """``numba.jit`` with ``JIT_OPTIONS``; without the on-disk cache if no
+    cache folder is writable.
+
+    Numba caches in ``NUMBA_CACHE_DIR`` when set, else next to the source
+    (``__pycache__``), else in the user's cache folder (~/.cache/numba);
+    when none can be written (say a read-only install and HOME=/nonexistent)
+    it refuses ``cache=True`` at decoration, so ``import fastrnn`` would
+    fail. Then compile in every process instead, and say so once.
+    """
+    global _warned_no_cache
+    try:
+        return numba.jit(**options, **JIT_OPTIONS)(func)
+    except RuntimeError as e:
+        if "cannot cache function" not in str(e):
+            raise
+    if not _warned_no_cache:
+        _warned_no_cache = True
+        warnings.warn("fastrnn: no writable folder for Numba's cache (the install folder "
+                      "and the user cache are read-only); the kernels are compiled in "
+                      "every process. Set NUMBA_CACHE_DIR to a writable folder to cache "
+                      "them.", RuntimeWarning, stacklevel=3)
+    return numba.jit(**options, **{**JIT_OPTIONS, "cache": False})(func)
+
+
 def kernel(func):
     """Compile ``func`` with fastrnn's jit options (see ``JIT_OPTIONS``)."""
-    return numba.jit(fastmath=FASTMATH, **JIT_OPTIONS)(func)
+    return _jit(func, fastmath=FASTMATH)
 
 
 def inline_kernel(func):
@@ -34,9 +64,9 @@ def inline_kernel(func):
     Numba function call reliably, and a loop that still contains a call is
     not vectorised. The inlined code takes the caller's fastmath flags.
     """
-    return numba.jit(fastmath=FASTMATH, inline="always", **JIT_OPTIONS)(func)
+    return _jit(func, fastmath=FASTMATH, inline="always")
 
 
 def reduction_kernel(func):
     """Like ``kernel``, with ``reassoc`` so that row reductions vectorise."""
-    return numba.jit(fastmath=REDUCE_FASTMATH, **JIT_OPTIONS)(func)
+    return _jit(func, fastmath=REDUCE_FASTMATH)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
-import zipfile
+import secrets
 
 import numpy as np
 
@@ -107,15 +107,20 @@ class SimpleRnnlm:
         if vocab is not None:
             arrays["vocab"] = np.array(vocab, dtype=str)
         folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".fastrnn-", suffix=".npz.tmp", dir=folder)
+        # Named before it exists, so that an interrupt at any point can remove
+        # it; created as open() would (mode 0o666 less the umask: mkstemp's
+        # 0o600 would stay on the checkpoint).
+        tmp = os.path.join(folder, f".fastrnn-{secrets.token_hex(8)}.npz.tmp")
         try:
-            with os.fdopen(fd, "wb") as f:
+            with open(tmp, "xb") as f:
                 np.savez(f, **arrays)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
-            os.unlink(tmp)
+            # Gone already if the interrupt came after the rename.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
 
     def load_params(self, path: str | os.PathLike, vocab: list[str] | None = None) -> None:
@@ -127,10 +132,27 @@ class SimpleRnnlm:
         """
         path = os.fspath(path)
         try:
-            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
-                arrays = {k: f[k] for k in f.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
-            raise ParamsFileError(f"cannot read {path} as a parameter file: {e}") from None
+            with open(path, "rb") as fh:
+                magic = fh.read(4)
+                fh.seek(0)
+                # An .npz is a zip archive; anything else np.load would take
+                # for an .npy or a pickle.
+                if magic != b"PK\x03\x04":
+                    raise ParamsFileError(
+                        f"cannot read {path} as a parameter file: "
+                        + ("it is empty" if not magic else
+                           "it is not an .npz file (no zip signature)"))
+                with np.load(fh, allow_pickle=False) as f:
+                    arrays = {k: f[k] for k in f.files}
+        except ParamsFileError:
+            raise
+        except Exception as e:  # noqa: BLE001 - OSError, zipfile's, zlib's, numpy's: all "bad file"
+            raise ParamsFileError(f"cannot read {path} as a parameter file: "
+                                  f"{type(e).__name__}: {e}") from None
+        for name, a in arrays.items():
+            if not isinstance(a, np.ndarray):  # a member that is not an .npy comes as bytes
+                raise ParamsFileError(f"cannot read {path} as a parameter file: its member "
+                                      f"{name!r} is not a numpy array")
         named = self._named_params()
         expected = set(named) | ({"vocab"} if "vocab" in arrays else set())
         if set(arrays) != expected:

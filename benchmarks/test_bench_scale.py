@@ -1,0 +1,73 @@
+"""pytest-benchmark: one very long sequence, time and peak memory.
+
+``TimeRNN`` forward+backward at N=1, T=100,000, D=H=32 (fastrnn only: the
+numpy reference would take minutes). The time loop is the whole cost here
+(N*H*H is tiny, so it runs inside the Numba kernels), and the memory is
+whatever the layer keeps per step. The peak that numpy allocations reach
+during one forward+backward (tracemalloc, measured in a separate untimed
+call so that tracing does not slow the timed ones) goes to ``extra_info``
+beside the bytes of the arrays that must exist: hs and dts (N, T, H) and
+dxs (N, T, D).
+
+In the normal test run this runs once as a smoke test (``--benchmark-disable``
+is in the project's pytest options); see benchmarks/README.md for real runs.
+"""
+
+import gc
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import fastrnn
+
+N, T, D, H = 1, 100_000, 32, 32
+
+
+def _blas_info():
+    import threadpoolctl
+    return [f"{i.get('internal_api')} {i.get('version')} {i.get('num_threads')} threads"
+            for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+
+
+def _peak_bytes(run):
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start()
+    try:
+        gc.collect()
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        run()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        if started:
+            tracemalloc.stop()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_long_sequence_forward_backward(benchmark, dtype):
+    rng = np.random.default_rng(0)
+    Wx = (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype)
+    Wh = (rng.standard_normal((H, H)) / np.sqrt(H)).astype(dtype)
+    layer = fastrnn.TimeRNN(Wx, Wh, np.zeros(H, dtype))
+    xs = rng.standard_normal((N, T, D)).astype(dtype)
+    dhs = rng.standard_normal((N, T, H)).astype(dtype)
+
+    def run():
+        layer.forward(xs)
+        return layer.backward(dhs)
+
+    run()  # warm-up: compile or load the kernels
+    itemsize = np.dtype(dtype).itemsize
+    required = N * T * (2 * H + D) * itemsize
+    peak = _peak_bytes(run)
+    benchmark.group = f"fwd+bwd long sequence {N}x{T}x{D}x{H} {dtype}"
+    benchmark.extra_info.update(blas=_blas_info(), steps=T, peak_bytes=peak,
+                                required_bytes=required, peak_over_required=peak / required,
+                                peak_bytes_per_step=peak / T)
+    dxs = benchmark(run)
+    assert dxs.shape == xs.shape and np.isfinite(dxs).all()
+    # The same derivation as tests/test_robustness.py: at most the arrays
+    # that must exist, plus 20% and 256 KiB.
+    assert peak <= 1.2 * required + 256 * 1024, (peak, required)
