@@ -74,6 +74,15 @@ class SimpleRnnlm:
         self.tied = tied
         self.backend = backend
 
+    def __setstate__(self, state: dict) -> None:
+        # Pickle and deepcopy store a view as an independent copy: tie the
+        # output weights to the embedding again, or training would untie them.
+        self.__dict__.update(state)
+        if self.tied:
+            affine_W = self.layers[0].params[0].T
+            self.layers[2].params[0] = affine_W
+            self.params[4] = affine_W
+
     def forward(self, xs: np.ndarray, ts: np.ndarray) -> float:
         """Return the mean cross-entropy of predicting ``ts`` from ``xs`` (N, T)."""
         for layer in self.layers:

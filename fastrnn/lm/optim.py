@@ -93,8 +93,11 @@ class SharedParams:
                 if p is q:
                     self._merges.append((i, j, False))
                     break
-                if p.ndim == 2 and p.base is q and p.shape == q.T.shape and \
-                        np.shares_memory(p, q) and p.strides == q.T.strides:
+                # p is q.T: same memory, laid out transposed. (Not "p.base is q":
+                # an unpickled q does not own its memory, so q.T.base is q's owner.)
+                if p.ndim == 2 and q.ndim == 2 and p.dtype == q.dtype and \
+                        p.ctypes.data == q.ctypes.data and \
+                        p.shape == q.T.shape and p.strides == q.T.strides:
                     self._merges.append((i, j, True))
                     break
             else:
