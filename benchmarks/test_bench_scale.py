@@ -21,13 +21,9 @@ import pytest
 
 import fastrnn
 
+from bench_env import setup_info
+
 N, T, D, H = 1, 100_000, 32, 32
-
-
-def _blas_info():
-    import threadpoolctl
-    return [f"{i.get('internal_api')} {i.get('version')} {i.get('num_threads')} threads"
-            for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
 
 
 def _peak_bytes(run):
@@ -63,7 +59,7 @@ def test_long_sequence_forward_backward(benchmark, dtype):
     required = N * T * (2 * H + D) * itemsize
     peak = _peak_bytes(run)
     benchmark.group = f"fwd+bwd long sequence {N}x{T}x{D}x{H} {dtype}"
-    benchmark.extra_info.update(blas=_blas_info(), steps=T, peak_bytes=peak,
+    benchmark.extra_info.update(setup_info(), steps=T, peak_bytes=peak,
                                 required_bytes=required, peak_over_required=peak / required,
                                 peak_bytes_per_step=peak / T)
     dxs = benchmark(run)

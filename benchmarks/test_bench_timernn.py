@@ -1,9 +1,16 @@
-"""pytest-benchmark suite: fastrnn against the numpy reference.
+"""pytest-benchmark suite: fastrnn against the numpy reference and PyTorch.
+
+``TimeRNN`` forward, backward and forward+backward, float32 and float64, on
+the shapes of ``fastrnn.shapes`` (the registry ``fastrnn bench`` uses too),
+for three implementations with the same weights: ``fastrnn.TimeRNN``,
+``fastrnn.reference.TimeRNN`` and PyTorch's CPU ``nn.RNN`` (optional: its
+cases are skipped when torch is not installed). One benchmark group per
+phase, shape and dtype. Also one training step of the chapter-5 language
+model at two sizes.
 
 In the normal test run these run once each as smoke tests (the project's
-pytest options include ``--benchmark-disable``); see benchmarks/README.md
-for real runs. Shapes come from ``fastrnn.shapes``, the registry that
-``fastrnn bench`` uses too.
+pytest options include ``--benchmark-disable``), on at most ``SMOKE_T``
+steps; see benchmarks/README.md for real runs.
 """
 
 import numpy as np
@@ -11,45 +18,123 @@ import pytest
 
 import fastrnn
 from fastrnn import reference
+from fastrnn.bench import make_inputs
 from fastrnn.lm.train import TrainConfig, Trainer, make_model
 from fastrnn.shapes import BENCH_SHAPES
 
-IMPLEMENTATIONS = {"fastrnn": fastrnn.TimeRNN, "reference": reference.TimeRNN}
+from bench_env import setup_info
+
+IMPLEMENTATIONS = ("fastrnn", "reference", "torch")
+# Flops of each phase, in units of N*T*(D+H)*H (DESIGN.md section 4).
+PHASE_FLOPS = {"forward": 2, "backward": 4, "fwd+bwd": 6}
+# Steps of a smoke run. N, D and H stay as registered (they choose fastrnn's
+# code path); T only repeats the same work.
+SMOKE_T = 10
+TORCH_MISSING = "torch not installed (optional comparison: pip install torch)"
+# |torch - fastrnn| <= RTOL * |fastrnn| + ATOL * max(1, max|fastrnn|)
+# (as tests/conftest.py; float32 at SMOKE_T steps stays well inside).
+TOLERANCE = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-9)}
 
 
-def _layer_and_inputs(shape, cls, dtype):
-    rng = np.random.default_rng(0)
-    Wx = (rng.standard_normal((shape.D, shape.H)) / np.sqrt(shape.D)).astype(dtype)
-    Wh = (rng.standard_normal((shape.H, shape.H)) / np.sqrt(shape.H)).astype(dtype)
-    layer = cls(Wx, Wh, np.zeros(shape.H, dtype))
-    xs = rng.standard_normal((shape.N, shape.T, shape.D)).astype(dtype)
-    dhs = rng.standard_normal((shape.N, shape.T, shape.H)).astype(dtype)
-    return layer, xs, dhs
+class TorchTimeRNN:
+    """PyTorch's CPU ``nn.RNN`` behind the ``TimeRNN`` interface.
+
+    ``nn.RNN(D, H, nonlinearity="tanh", batch_first=True)`` computes
+    ``h_t = tanh(x_t @ W_ih.T + b_ih + h_{t-1} @ W_hh.T + b_hh)`` from
+    h_0 = 0, so with W_ih = Wx.T, W_hh = Wh.T, b_ih = b and b_hh = 0 it
+    computes what ``TimeRNN(Wx, Wh, b)`` does.
+
+    Parameters
+    ----------
+    torch : the torch module.
+    Wx, Wh, b : the weights, as for ``TimeRNN``; copied.
+    """
+
+    def __init__(self, torch, Wx, Wh, b):
+        self.torch = torch
+        self.rnn = torch.nn.RNN(Wx.shape[0], Wx.shape[1], nonlinearity="tanh",
+                                batch_first=True, dtype=getattr(torch, Wx.dtype.name))
+        with torch.no_grad():
+            self.rnn.weight_ih_l0.copy_(torch.from_numpy(Wx.T))
+            self.rnn.weight_hh_l0.copy_(torch.from_numpy(Wh.T))
+            self.rnn.bias_ih_l0.copy_(torch.from_numpy(b))
+            self.rnn.bias_hh_l0.zero_()
+
+    def forward(self, xs):
+        """Return hs (N, T, H); record the graph for ``backward``, as a layer keeps its cache."""
+        self.xs = self.torch.from_numpy(xs).requires_grad_()
+        self.hs = self.rnn(self.xs)[0]
+        return self.hs.detach().numpy()
+
+    def backward(self, dhs):
+        """Return dxs (N, T, D) through the graph of the last forward.
+
+        ``autograd.grad`` runs the backward pass only: it reuses the graph the
+        last forward recorded, which ``retain_graph=True`` keeps for the next
+        call (so backward can be timed alone, called again and again on one
+        forward), and it returns fresh gradients (dxs, dW_ih, dW_hh, db_ih,
+        db_hh) rather than adding them into ``.grad``.
+        """
+        grads = self.torch.autograd.grad(self.hs, [self.xs, *self.rnn.parameters()],
+                                         self.torch.from_numpy(dhs), retain_graph=True)
+        return grads[0].numpy()
 
 
-def _blas_info():
-    import threadpoolctl
-    return [f"{i.get('internal_api')} {i.get('version')} {i.get('num_threads')} threads"
-            for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+def _assert_torch_matches_fastrnn(torch, Wx, Wh, xs, dhs):
+    """Assert ``TorchTimeRNN`` gives fastrnn's hs and dxs within float tolerance.
+
+    With a nonzero b (``make_inputs`` gives zeros), so that the copy of every
+    weight is checked.
+    """
+    b = np.linspace(-0.5, 0.5, Wx.shape[1], dtype=Wx.dtype)
+    layer = TorchTimeRNN(torch, Wx, Wh, b)
+    fast = fastrnn.TimeRNN(Wx, Wh, b)
+    rtol, atol = TOLERANCE[Wx.dtype.name]
+    for actual, expected in [(layer.forward(xs), fast.forward(xs)),
+                             (layer.backward(dhs), fast.backward(dhs))]:
+        scale = max(1.0, float(np.abs(expected).max()))
+        np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol * scale)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("impl", sorted(IMPLEMENTATIONS))
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+@pytest.mark.parametrize("phase", sorted(PHASE_FLOPS))
 @pytest.mark.parametrize("shape", BENCH_SHAPES, ids=lambda s: f"{s.N}x{s.T}x{s.D}x{s.H}")
-def test_forward_backward(benchmark, shape, impl, dtype):
-    if impl == "reference" and benchmark.disabled and shape.T > 100:
-        shape = shape._replace(T=10)  # keep the smoke run short
-    layer, xs, dhs = _layer_and_inputs(shape, IMPLEMENTATIONS[impl], dtype)
-    benchmark.group = f"fwd+bwd {shape.N}x{shape.T}x{shape.D}x{shape.H} {dtype}"
-    benchmark.extra_info.update(blas=_blas_info(), flops=shape.flops())
+def test_timernn(benchmark, shape, phase, impl, dtype):
+    if benchmark.disabled:
+        shape = shape._replace(T=min(shape.T, SMOKE_T))  # keep the smoke run short
+    Wx, Wh, b, xs, dhs = make_inputs(shape, dtype, seed=0)
+    info = {}
+    if impl == "torch":
+        torch = pytest.importorskip("torch", reason=TORCH_MISSING)
+        layer = TorchTimeRNN(torch, Wx, Wh, b)
+        info.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
+        if benchmark.disabled:
+            _assert_torch_matches_fastrnn(torch, Wx, Wh, xs, dhs)  # the weight copy is right
+    elif impl == "fastrnn":
+        layer = fastrnn.TimeRNN(Wx, Wh, b)
+    else:
+        layer = reference.TimeRNN(Wx, Wh, b)
 
-    def run():
-        layer.forward(xs)
-        return layer.backward(dhs)
+    if phase == "forward":
+        def run():
+            return layer.forward(xs)
+    elif phase == "backward":
+        def run():  # on the forward of the warm-up below, done once, not timed
+            return layer.backward(dhs)
+    else:
+        def run():
+            layer.forward(xs)
+            return layer.backward(dhs)
 
-    run()  # warm-up: compile or load the kernels
-    dxs = benchmark(run)
-    assert dxs.shape == xs.shape and np.isfinite(dxs).all()
+    layer.forward(xs)  # warm-up: compile or load the kernels, ready the backward
+    layer.backward(dhs)
+    benchmark.group = f"{phase} {shape.N}x{shape.T}x{shape.D}x{shape.H} {dtype}"
+    flops = PHASE_FLOPS[phase] * shape.N * shape.T * (shape.D + shape.H) * shape.H
+    benchmark.extra_info.update(setup_info(), flops=flops, **info)
+    out = benchmark(run)
+    expected = (shape.N, shape.T, shape.H if phase == "forward" else shape.D)
+    assert out.shape == expected and out.dtype == dtype and np.isfinite(out).all()
 
 
 @pytest.mark.parametrize("backend", ["fastrnn", "numpy"])
@@ -61,6 +146,6 @@ def test_language_model_training_step(benchmark, backend, vocab, batch, time):
     trainer = Trainer(make_model(cfg, vocab, backend), corpus, cfg)
     trainer.step()  # warm-up
     benchmark.group = f"LM training step V={vocab} N={batch} T={time}"
-    benchmark.extra_info.update(blas=_blas_info(), tokens_per_step=batch * time)
+    benchmark.extra_info.update(setup_info(), tokens_per_step=batch * time)
     loss = benchmark(trainer.step)
     assert np.isfinite(loss)

@@ -1,0 +1,34 @@
+"""What the benchmark modules record about the machine's setup.
+
+Not a conftest.py: the tests import helpers from theirs as ``conftest``,
+and a second conftest.py on the path would shadow it.
+"""
+
+import os
+
+import numba
+import threadpoolctl
+
+from fastrnn.bench import BLAS_ENV
+
+
+def setup_info():
+    """Return ``extra_info`` entries about the BLAS libraries and threads.
+
+    Call it after the warm-up, when every library the benchmark uses is loaded.
+
+    Returns
+    -------
+    dict with "blas": one line per thread pool threadpoolctl sees (BLAS and
+    OpenMP libraries, with the file of each), "numba_threads", and the
+    OpenBLAS environment variables that change its speed.
+    """
+    pools = []
+    for info in threadpoolctl.threadpool_info():
+        build = " ".join(str(info[k]) for k in ("user_api", "internal_api", "version",
+                                               "architecture") if info.get(k))
+        where = info.get("filepath", "").split("site-packages/")[-1]
+        pools.append(f"{build}, {info.get('num_threads')} threads: {where}")
+    return {"blas": pools,
+            "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            **{name: os.environ.get(name, "unset") for name in BLAS_ENV}}
