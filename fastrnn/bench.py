@@ -1,20 +1,30 @@
-"""``fastrnn bench``: time fastrnn's ``TimeRNN`` against the numpy reference.
+"""``fastrnn bench``: time fastrnn's ``TimeRNN`` against the numpy reference
+(and PyTorch's CPU ``nn.RNN`` when torch is installed).
 
-Both run forward+backward in the same process, alternating round by round,
-so that drifting machine load hits both alike (DESIGN.md section 4). The
-report is a table of times, speed-ups and the largest differences between
-the two, under header lines that record the machine and BLAS setup.
+fastrnn and the reference run in the same process, alternating round by
+round, so that drifting machine load hits both alike (DESIGN.md section 4).
+PyTorch runs in a child process per shape, right after: its OpenMP threads
+and OpenBLAS's spinning threads would slow each other in one process. The
+report is a table of times, speed-ups, the share of the GEMM roofline, peak
+memory and the largest differences, under header lines that record the
+machine and BLAS setup; optionally JSON and a bar chart.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import gc
+import importlib.util
+import json
 import math
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
+import tracemalloc
 from dataclasses import dataclass
 from typing import Callable, Sequence, TextIO
 
@@ -50,9 +60,15 @@ class Result:
     Attributes
     ----------
     shape : the problem size.
-    reference_s, fastrnn_s : best seconds per forward+backward.
+    reference_s, fastrnn_s : best seconds per call (forward+backward, or
+        forward alone).
     diff_hs : max |hs_fastrnn - hs_reference|.
     diff_grads : the same, max over dxs, dh, dWx, dWh and db.
+    peak_bytes : the most memory numpy held during one fastrnn call beyond
+        its inputs (tracemalloc).
+    needed_bytes : what must exist at that moment: hs (forward); hs, the
+        gradients before tanh and dxs (forward+backward).
+    torch_s : best seconds per call of PyTorch's ``nn.RNN``, or None.
     """
 
     shape: Shape
@@ -60,11 +76,19 @@ class Result:
     fastrnn_s: float
     diff_hs: float
     diff_grads: float
+    peak_bytes: int
+    needed_bytes: int
+    torch_s: float | None = None
 
     @property
     def speedup(self) -> float:
         """Reference time over fastrnn time."""
         return self.reference_s / self.fastrnn_s
+
+    @property
+    def speedup_vs_torch(self) -> float | None:
+        """PyTorch time over fastrnn time, or None without PyTorch."""
+        return None if self.torch_s is None else self.torch_s / self.fastrnn_s
 
 
 def make_inputs(shape: Shape, dtype: np.dtype | str, seed: int) -> Inputs:
@@ -152,7 +176,30 @@ def time_alternating(funcs: Sequence[Callable[[], object]], budget: float,
     return best
 
 
-def measure(shape: Shape, dtype: np.dtype | str, seed: int, budget: float) -> Result:
+def peak_memory(func: Callable[[], object]) -> int:
+    """Return the most bytes numpy (and Python) held at once during ``func()``
+    beyond what was held before it (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        start = tracemalloc.get_traced_memory()[0]
+        func()
+        return tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+
+
+def needed_bytes(shape: Shape, dtype: np.dtype | str, forward_only: bool) -> int:
+    """Bytes of the arrays a call must hold at once: hs (N, T, H) for forward;
+    hs, the gradients before tanh (N, T, H) and dxs (N, T, D) for
+    forward+backward."""
+    per_step = shape.H if forward_only else 2 * shape.H + shape.D
+    return shape.N * shape.T * per_step * np.dtype(dtype).itemsize
+
+
+def measure(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
+            forward_only: bool = False) -> Result:
     """Compare and time the reference and fastrnn ``TimeRNN`` on one shape.
 
     Parameters
@@ -161,10 +208,12 @@ def measure(shape: Shape, dtype: np.dtype | str, seed: int, budget: float) -> Re
     dtype : float32 or float64.
     seed : seed of the inputs (see ``make_inputs``).
     budget : seconds of timing for the two together.
+    forward_only : time forward alone (inference) instead of forward+backward.
 
     Returns
     -------
-    The best times and the largest differences (see ``Result``).
+    The best times, the largest differences and fastrnn's peak memory (see
+    ``Result``; ``torch_s`` is left None).
     """
     wx, wh, b, xs, dhs = make_inputs(shape, dtype, seed)
     ref = reference.TimeRNN(wx.copy(), wh.copy(), b.copy())
@@ -174,10 +223,104 @@ def measure(shape: Shape, dtype: np.dtype | str, seed: int, budget: float) -> Re
     ref_out = forward_backward(ref, xs, dhs)
     fast_out = forward_backward(fast, xs, dhs)
     diffs = [float(np.max(np.abs(f - r), initial=0.0)) for f, r in zip(fast_out, ref_out)]
-    ref_s, fast_s = time_alternating(
-        [lambda: (ref.forward(xs), ref.backward(dhs)),
-         lambda: (fast.forward(xs), fast.backward(dhs))], budget)
-    return Result(shape, ref_s, fast_s, diffs[0], max(diffs[1:]))
+    if forward_only:
+        calls = [lambda: ref.forward(xs), lambda: fast.forward(xs)]
+    else:
+        calls = [lambda: (ref.forward(xs), ref.backward(dhs)),
+                 lambda: (fast.forward(xs), fast.backward(dhs))]
+    peak = peak_memory(calls[1])
+    ref_s, fast_s = time_alternating(calls, budget)
+    return Result(shape, ref_s, fast_s, diffs[0], max(diffs[1:]), peak,
+                  needed_bytes(shape, dtype, forward_only))
+
+
+def torch_available() -> bool:
+    """Whether PyTorch can be imported (without importing it here)."""
+    return importlib.util.find_spec("torch") is not None
+
+
+def measure_torch(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
+                  forward_only: bool = False) -> dict:
+    """Time PyTorch's CPU ``nn.RNN`` on one shape in a child process.
+
+    Returns
+    -------
+    The child's report: ``seconds`` (best per call), ``version``,
+    ``threads`` and ``diff_hs`` (max |hs_torch - hs_reference|, which shows
+    that the weights were copied right). Raises ``RuntimeError`` if the
+    child fails.
+    """
+    args = [sys.executable, "-m", "fastrnn.bench", "--torch-child",
+            json.dumps(dict(shape=list(shape), dtype=np.dtype(dtype).name, seed=seed,
+                            budget=budget, forward_only=forward_only))]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600 + 10 * budget)
+    if done.returncode != 0:
+        raise RuntimeError(f"the PyTorch benchmark process failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _torch_child(request: dict) -> dict:
+    """In the child process: time ``torch.nn.RNN`` as ``measure`` times fastrnn."""
+    import torch
+
+    shape = Shape(*request["shape"])
+    dtype = request["dtype"]
+    wx, wh, b, xs, dhs = make_inputs(shape, dtype, request["seed"])
+    rnn = torch.nn.RNN(shape.D, shape.H, nonlinearity="tanh", batch_first=True,
+                       dtype=getattr(torch, dtype))
+    with torch.no_grad():  # h W_hh^T + x W_ih^T + b_ih + b_hh is the book's step
+        rnn.weight_ih_l0.copy_(torch.from_numpy(wx.T.copy()))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(wh.T.copy()))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(b))
+        rnn.bias_hh_l0.zero_()
+    x = torch.from_numpy(xs).requires_grad_(True)
+    dout = torch.from_numpy(dhs)
+
+    def forward():
+        with torch.no_grad():
+            return rnn(x)[0]
+
+    def forward_backward():
+        rnn.zero_grad(set_to_none=True)
+        x.grad = None
+        rnn(x)[0].backward(dout)
+
+    hs = forward().numpy()
+    diff = float(np.max(np.abs(hs - reference.TimeRNN(wx, wh, b).forward(xs)), initial=0.0))
+    call = forward if request["forward_only"] else forward_backward
+    call()  # warm-up
+    (seconds,) = time_alternating([call], request["budget"] / 2)
+    return dict(seconds=seconds, version=torch.__version__,
+                threads=torch.get_num_threads(), diff_hs=diff)
+
+
+def startup_times() -> dict:
+    """Start-up costs, each in new processes (best of three where warm).
+
+    Returns
+    -------
+    ``import_numba``: seconds of ``import numba``; ``warm``: ``import
+    fastrnn`` plus the first float32 forward+backward with the kernels in
+    the cache; ``cold``: the same for float32 and float64 with an empty
+    cache (compiling every kernel).
+    """
+    first_call = ("import numpy as np, fastrnn\n"
+                  "for dt in DTYPES:\n"
+                  "    l = fastrnn.TimeRNN(np.ones((3, 4), dt), np.ones((4, 4), dt), np.ones(4, dt))\n"
+                  "    l.forward(np.ones((2, 5, 3), dt)); l.backward(np.ones((2, 5, 4), dt))\n")
+
+    def run(code: str, env: dict) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        cold = run(first_call.replace("DTYPES", "('float32', 'float64')"), env)
+        warm = min(run(first_call.replace("DTYPES", "('float32',)"), env) for _ in range(3))
+        numba_s = min(run("import numba", env) for _ in range(3))
+    return dict(import_numba=numba_s, warm=warm, cold=cold)
 
 
 def _blas_line(info: dict) -> str:
@@ -191,10 +334,12 @@ def _blas_line(info: dict) -> str:
             f" {os.path.basename(path)}")
 
 
-def header_lines(dtype: np.dtype | str, seed: int, budget: float) -> list[str]:
+def header_lines(dtype: np.dtype | str, seed: int, budget: float,
+                 forward_only: bool = False) -> list[str]:
     """Return the lines that describe the run, the machine and its BLAS."""
+    phase = "forward" if forward_only else "forward+backward"
     lines = [
-        f"fastrnn bench: TimeRNN forward+backward, {np.dtype(dtype).name}, seed {seed}",
+        f"fastrnn bench: TimeRNN {phase}, {np.dtype(dtype).name}, seed {seed}",
         f"date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"python {platform.python_version()}, numpy {np.__version__}, "
         f"scipy {scipy.__version__}, numba {numba.__version__}",
@@ -210,16 +355,19 @@ def header_lines(dtype: np.dtype | str, seed: int, budget: float) -> list[str]:
         "before each measurement (lets the other BLAS's threads go idle)",
         "max|dhs|: max |hs_fastrnn - hs_reference|; max|dgrad|: the same, "
         "max over dxs, dh, dWx, dWh, db (absolute differences)",
+        "mem: fastrnn's peak numpy memory during one call over the arrays that "
+        "must exist (hs" + ("" if forward_only else ", pre-tanh gradients, dxs") + ")",
     ]
     return lines
 
 
 TABLE_HEADER = (f"{'N':>4} {'T':>5} {'D':>4} {'H':>4}  {'label':<26}"
                 f"{'reference ms':>13}{'fastrnn ms':>12}{'speed-up':>10}"
-                f"{'roofline':>10}{'max|dhs|':>10}{'max|dgrad|':>12}")
+                f"{'torch ms':>10}{'vs torch':>10}"
+                f"{'roofline':>10}{'mem':>6}{'max|dhs|':>10}{'max|dgrad|':>12}")
 
 
-def gemm_peak(dtype: np.dtype | str, n: int = 1536, repeats: int = 3) -> float:
+def gemm_peak(dtype: np.dtype | str, n: int = 1536, repeats: int = 5) -> float:
     """This machine's GEMM speed in flop/s: the best of ``repeats`` n x n
     products in ``dtype`` with numpy (all its BLAS threads)."""
     a = np.ones((n, n), dtype=dtype)
@@ -229,22 +377,33 @@ def gemm_peak(dtype: np.dtype | str, n: int = 1536, repeats: int = 3) -> float:
     return 2.0 * n ** 3 / best
 
 
-def format_row(result: Result, peak: float) -> str:
-    """Return one table row for ``result``, aligned with ``TABLE_HEADER``.
+def flops(shape: Shape, forward_only: bool = False) -> int:
+    """Flops of one call: 2*N*T*(D+H)*H forward, three times that with backward."""
+    return shape.flops() // 3 if forward_only else shape.flops()
 
-    The roofline column is the share of the GEMM ``peak`` that fastrnn
-    reaches: 6*N*T*(D+H)*H flops over its time.
-    """
+
+def roofline_share(result: Result, peak: float, forward_only: bool = False) -> float:
+    """The share of the GEMM ``peak`` that fastrnn reaches on ``result``."""
+    return flops(result.shape, forward_only) / result.fastrnn_s / peak
+
+
+def format_row(result: Result, peak: float, forward_only: bool = False) -> str:
+    """Return one table row for ``result``, aligned with ``TABLE_HEADER``."""
     s = result.shape
-    share = s.flops() / result.fastrnn_s / peak
+    torch_ms = "-" if result.torch_s is None else f"{result.torch_s * 1e3:.3f}"
+    vs_torch = "-" if result.torch_s is None else f"{result.speedup_vs_torch:.2f}"
     return (f"{s.N:>4} {s.T:>5} {s.D:>4} {s.H:>4}  {s.label:<26}"
             f"{result.reference_s * 1e3:>13.3f}{result.fastrnn_s * 1e3:>12.3f}"
-            f"{result.speedup:>10.2f}{share:>9.0%} "
+            f"{result.speedup:>10.2f}{torch_ms:>10}{vs_torch:>10}"
+            f"{roofline_share(result, peak, forward_only):>9.0%} "
+            f"{result.peak_bytes / result.needed_bytes:>6.2f}"
             f"{result.diff_hs:>10.1e}{result.diff_grads:>12.1e}")
 
 
 def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: int = 0,
-              budget: float = DEFAULT_BUDGET, out: TextIO | None = None) -> list[Result]:
+              budget: float = DEFAULT_BUDGET, forward_only: bool = False,
+              torch: bool = True, startup: bool = False,
+              out: TextIO | None = None) -> dict:
     """Measure every shape and print the header and table, row by row.
 
     Parameters
@@ -253,25 +412,100 @@ def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: 
     dtype : float32 or float64.
     seed : seed of the inputs.
     budget : seconds of timing per shape.
+    forward_only : time forward alone (inference) instead of forward+backward.
+    torch : add PyTorch's ``nn.RNN`` (in child processes) if it is installed.
+    startup : also measure the start-up costs (``startup_times``).
     out : where to print; ``sys.stdout`` if None.
 
     Returns
     -------
-    One ``Result`` per shape.
+    The report as plain data (what ``--json`` writes): ``header`` lines,
+    ``gemm_peak_flops``, ``torch`` (version and threads, or None),
+    ``startup`` (or None) and ``results``, one dict per shape.
     """
     out = sys.stdout if out is None else out
     # Load fastrnn's kernels (and so every BLAS) before threadpoolctl looks.
     measure(Shape(1, 1, 1, 1, "warm-up"), dtype, seed, budget=0.0)
     peak = gemm_peak(dtype)
-    for line in header_lines(dtype, seed, budget):
+    header = header_lines(dtype, seed, budget, forward_only)
+    header.append(f"GEMM peak ({np.dtype(dtype).name}, numpy, 1536^3, this run): "
+                  f"{peak / 1e9:.0f} GFLOP/s; roofline: "
+                  + ("2" if forward_only else "6") + "*N*T*(D+H)*H flops at that "
+                  "peak over fastrnn's time")
+    use_torch = torch and torch_available()
+    header.append("PyTorch nn.RNN: " + ("timed in a child process per shape" if use_torch
+                                        else "not installed (pip install torch to compare)"
+                                        if torch else "not measured"))
+    report = dict(header=header, gemm_peak_flops=peak, torch=None, startup=None, results=[])
+    if startup:
+        report["startup"] = st = startup_times()
+        header.append(f"start-up, new processes: import numba {st['import_numba']:.2f} s; "
+                      f"import fastrnn + first forward+backward {st['warm']:.2f} s with the "
+                      f"kernels cached (+{st['warm'] - st['import_numba']:.2f} s), "
+                      f"{st['cold']:.1f} s compiling them for both dtypes")
+    for line in header:
         print(line, file=out)
-    print(f"GEMM peak ({np.dtype(dtype).name}, numpy, 1536^3, this run): "
-          f"{peak / 1e9:.0f} GFLOP/s; roofline: 6*N*T*(D+H)*H flops at that peak "
-          "over fastrnn's time", file=out)
     print(file=out)
     print(TABLE_HEADER, file=out, flush=True)
-    results = []
     for shape in shapes:
-        results.append(measure(shape, dtype, seed, budget))
-        print(format_row(results[-1], peak), file=out, flush=True)
-    return results
+        result = measure(shape, dtype, seed, budget, forward_only)
+        if use_torch:
+            child = measure_torch(shape, dtype, seed, budget, forward_only)
+            result.torch_s = child["seconds"]
+            report["torch"] = dict(version=child["version"], threads=child["threads"])
+            if not child["diff_hs"] < (1e-3 if np.dtype(dtype) == np.float32 else 1e-9):
+                raise RuntimeError(f"PyTorch's hs differ from the reference by "
+                                   f"{child['diff_hs']:.2g} at {shape}")
+        print(format_row(result, peak, forward_only), file=out, flush=True)
+        report["results"].append(dict(
+            dataclasses.asdict(result), shape=shape._asdict(), speedup=result.speedup,
+            speedup_vs_torch=result.speedup_vs_torch,
+            roofline=roofline_share(result, peak, forward_only)))
+    if report["torch"]:
+        print(f"PyTorch {report['torch']['version']}, {report['torch']['threads']} threads",
+              file=out)
+    return report
+
+
+def plot_report(report: dict, path: str) -> None:
+    """Save a bar chart of the speed-ups in ``report`` (``run_bench``'s) to ``path``."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    results = report["results"]
+    labels = [f"{r['shape']['N']}x{r['shape']['T']}x{r['shape']['D']}x{r['shape']['H']}\n"
+              f"{r['shape']['label']}" for r in results]
+    x = np.arange(len(results))
+    bars = [("over the numpy reference", [r["speedup"] for r in results])]
+    if report["torch"]:
+        bars.append(("over PyTorch nn.RNN", [r["speedup_vs_torch"] for r in results]))
+    width = 0.8 / len(bars)
+    fig, ax = plt.subplots(figsize=(1.8 * len(results) + 2, 4.5))
+    for k, (name, values) in enumerate(bars):
+        drawn = ax.bar(x + (k - (len(bars) - 1) / 2) * width, values, width,
+                       label=f"fastrnn {name}")
+        ax.bar_label(drawn, fmt="%.2gx", fontsize=7)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_ylabel("speed-up (log scale; 1 = as fast)")
+    ax.set_title(report["header"][0], fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m fastrnn.bench --torch-child JSON``: the PyTorch child process."""
+    if len(argv) != 2 or argv[0] != "--torch-child":
+        print("usage: python -m fastrnn.bench --torch-child JSON (used by fastrnn bench)",
+              file=sys.stderr)
+        return 2
+    print(json.dumps(_torch_child(json.loads(argv[1]))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

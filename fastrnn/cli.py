@@ -9,7 +9,30 @@ To add one, write such a pair and call the ``_add_`` function in
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
+import os
+import sys
 from typing import Callable
+
+
+class UsageError(Exception):
+    """A user error: reported in one line, exit status 2."""
+
+
+def check_output_path(option: str, path: str | None) -> None:
+    """Raise ``UsageError`` unless ``path`` (given for ``option``) can be written."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a folder, expected a file name")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{option} {path}: folder {folder} is not writable")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {path}: file is not writable")
 
 
 def _positive(kind: type) -> Callable[[str], int | float]:
@@ -29,25 +52,58 @@ def _run_bench(args: argparse.Namespace) -> int:
     from . import bench
     from .shapes import BENCH_SHAPES, QUICK_SHAPES
 
+    try:
+        if args.json != "-":
+            check_output_path("--json", args.json)
+        check_output_path("--plot", args.plot)
+        if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
+            raise UsageError("--plot needs matplotlib: pip install 'fastrnn[plot]'")
+    except UsageError as e:
+        print(f"fastrnn bench: error: {e}", file=sys.stderr)
+        return 2
     shapes = QUICK_SHAPES if args.quick else BENCH_SHAPES
     budget = args.budget
     if budget is None:
         budget = bench.QUICK_BUDGET if args.quick else bench.DEFAULT_BUDGET
-    bench.run_bench(shapes, dtype=args.dtype, seed=args.seed, budget=budget)
+    # With --json -, the JSON alone goes to stdout and the table to stderr.
+    table_out = sys.stderr if args.json == "-" else sys.stdout
+    report = bench.run_bench(shapes, dtype=args.dtype, seed=args.seed, budget=budget,
+                             forward_only=args.forward, torch=not args.no_torch,
+                             startup=not args.quick, out=table_out)
+    if args.json == "-":
+        json.dump(report, sys.stdout, indent=1)
+        print()
+    elif args.json is not None:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+    if args.plot is not None:
+        bench.plot_report(report, args.plot)
     return 0
 
 
 def _add_bench(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bench",
-        help="time fastrnn's TimeRNN against the numpy reference",
+        help="time fastrnn's TimeRNN against the numpy reference (and PyTorch)",
         description="Time forward+backward of fastrnn.TimeRNN and of the numpy "
-                    "reference TimeRNN on the benchmark shapes, in one process, "
-                    "and print times, speed-ups and the largest differences.")
+                    "reference TimeRNN on the benchmark shapes, in one process (and "
+                    "PyTorch's nn.RNN in a child process, if installed), and print "
+                    "times, speed-ups, the share of this machine's GEMM roofline, "
+                    "peak memory and the largest differences.")
     parser.add_argument("--quick", action="store_true",
-                        help="small shapes and a short time budget (a few seconds)")
+                        help="small shapes and a short time budget (a few seconds); "
+                             "skips the start-up measurement")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32",
                         help="dtype of weights and inputs (default: %(default)s)")
+    parser.add_argument("--forward", action="store_true",
+                        help="time forward alone (inference)")
+    parser.add_argument("--no-torch", action="store_true",
+                        help="leave out PyTorch even if it is installed")
+    parser.add_argument("--json", metavar="FILE",
+                        help="also write the report as JSON to FILE (- for stdout; the "
+                             "table then goes to stderr)")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="save a bar chart of the speed-ups (needs matplotlib)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the random weights and inputs (default: %(default)s)")
     # Hidden: seconds of timing per shape, for tests.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 
 from fastrnn.cli import main
@@ -10,16 +13,23 @@ from fastrnn.shapes import QUICK_SHAPES
 TINY_BUDGET = ["--budget", "0.05"]  # hidden option: seconds of timing per shape
 
 
-def table_rows(output: str) -> list[tuple[tuple[int, ...], list[float]]]:
-    """Return (N, T, D, H) and the six numbers of every row under the table header
-    (the roofline share as a fraction)."""
+COLUMNS = ["reference ms", "fastrnn ms", "speed-up", "torch ms", "vs torch", "roofline",
+           "mem", "max|dhs|", "max|dgrad|"]
+NO_TORCH = ["--no-torch"]  # torch is optional: the tests never depend on it
+
+
+def table_rows(output: str) -> list[tuple[tuple[int, ...], dict[str, float]]]:
+    """Return (N, T, D, H) and the numbers by column of every row under the
+    table header (the roofline share as a fraction, "-" as NaN)."""
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if "reference ms" in line) + 1
     rows = []
-    for line in lines[start:]:
+    for line in lines[start:start + len(QUICK_SHAPES)]:
         fields = line.split()
-        numbers = [float(f.rstrip("%")) / (100 if f.endswith("%") else 1) for f in fields[-6:]]
-        rows.append((tuple(int(f) for f in fields[:4]), numbers))
+        numbers = [math.nan if f == "-" else
+                   float(f.rstrip("%")) / (100 if f.endswith("%") else 1)
+                   for f in fields[-len(COLUMNS):]]
+        rows.append((tuple(int(f) for f in fields[:4]), dict(zip(COLUMNS, numbers))))
     return rows
 
 
@@ -31,15 +41,21 @@ def run_bench(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
 def check_table(output: str, tolerance: float) -> None:
     rows = table_rows(output)
     assert [shape for shape, _ in rows] == [tuple(s[:4]) for s in QUICK_SHAPES]
-    for _, (ref_ms, fast_ms, speedup, roofline, diff_hs, diff_grads) in rows:
-        assert ref_ms > 0 and fast_ms > 0 and speedup > 0
-        assert 0 < roofline < 1.5  # a share of the measured GEMM peak
-        assert 0 <= diff_hs < tolerance
-        assert 0 <= diff_grads < tolerance
+    for _, row in rows:
+        assert row["reference ms"] > 0 and row["fastrnn ms"] > 0
+        assert row["speed-up"] == pytest.approx(row["reference ms"] / row["fastrnn ms"],
+                                                rel=0.02, abs=0.01)
+        assert math.isnan(row["torch ms"]) and math.isnan(row["vs torch"])
+        assert 0 < row["roofline"] < 1.5  # a share of the measured GEMM peak
+        # Peak memory: at least the arrays a call returns, and no copy of them more
+        # (the small work arrays, a copy of Wh and the grads stay under that).
+        assert 1 <= row["mem"] < 3
+        assert 0 <= row["max|dhs|"] < tolerance
+        assert 0 <= row["max|dgrad|"] < tolerance
 
 
 def test_quick_float32(capsys: pytest.CaptureFixture[str]) -> None:
-    output = run_bench(capsys, ["bench", "--quick"] + TINY_BUDGET)
+    output = run_bench(capsys, ["bench", "--quick"] + NO_TORCH + TINY_BUDGET)
     check_table(output, 1e-3)
     for word in ("float32", "numpy", "numba", "CPUs", "BLAS", "GEMM peak",
                  "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -48,9 +64,63 @@ def test_quick_float32(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_quick_float64(capsys: pytest.CaptureFixture[str]) -> None:
     output = run_bench(capsys, ["bench", "--quick", "--dtype", "float64", "--seed", "3"]
-                       + TINY_BUDGET)
+                       + NO_TORCH + TINY_BUDGET)
     assert "float64, seed 3" in output
     check_table(output, 1e-9)
+
+
+def test_forward_only(capsys: pytest.CaptureFixture[str]) -> None:
+    output = run_bench(capsys, ["bench", "--quick", "--forward"] + NO_TORCH + TINY_BUDGET)
+    assert "TimeRNN forward, float32" in output and "2*N*T*(D+H)*H" in output
+    check_table(output, 1e-3)
+
+
+def test_json_file_holds_the_table(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "report.json"
+    output = run_bench(capsys, ["bench", "--quick", "--json", str(path)] + NO_TORCH
+                       + TINY_BUDGET)
+    report = json.loads(path.read_text())
+    assert report["header"] == output.splitlines()[:len(report["header"])]
+    assert report["torch"] is None and report["startup"] is None
+    assert report["gemm_peak_flops"] > 1e8
+    for got, (shape, row) in zip(report["results"], table_rows(output), strict=True):
+        assert tuple(got["shape"][k] for k in "NTDH") == shape
+        assert got["reference_s"] * 1e3 == pytest.approx(row["reference ms"], abs=1e-3)
+        assert got["fastrnn_s"] * 1e3 == pytest.approx(row["fastrnn ms"], abs=1e-3)
+        assert got["speedup"] == pytest.approx(got["reference_s"] / got["fastrnn_s"])
+        assert got["peak_bytes"] >= got["needed_bytes"] > 0
+        assert got["torch_s"] is None and got["speedup_vs_torch"] is None
+
+
+def test_json_to_stdout_and_table_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--quick", "--json", "-"] + NO_TORCH + TINY_BUDGET) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # nothing else on stdout
+    assert len(report["results"]) == len(table_rows(captured.err)) == len(QUICK_SHAPES)
+
+
+def test_plot_writes_a_png(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "speedups.png"
+    run_bench(capsys, ["bench", "--quick", "--plot", str(path)] + NO_TORCH + TINY_BUDGET)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("option", ["--json", "--plot"])
+def test_unwritable_output_is_refused_before_measuring(option, tmp_path, capsys) -> None:
+    assert main(["bench", "--quick", option, str(tmp_path / "no" / "f")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing measured
+    assert captured.err.startswith("fastrnn bench: error: ") and "does not exist" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_startup_times() -> None:
+    """Start-up costs from new processes: compiling both dtypes on an empty
+    cache costs more than loading them, which costs more than numba alone."""
+    from fastrnn.bench import startup_times
+
+    t = startup_times()
+    assert 0 < t["import_numba"] < t["warm"] < t["cold"]
 
 
 @pytest.mark.parametrize("argv", [

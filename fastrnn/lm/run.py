@@ -9,36 +9,18 @@ status 2, before anything is written.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 import numpy as np
 
+from ..cli import UsageError, check_output_path
 from . import data
 from .model import ParamsFileError
 from .train import History, TrainConfig, Trainer, compare_backends, make_model, perplexity
 
 # Iterations per backend of the speed comparison that ends every run.
 FINAL_COMPARE_ITERS = 200
-
-
-class UsageError(Exception):
-    """A user error: reported in one line, exit status 2."""
-
-
-def _check_output_path(option: str, path: str | None) -> None:
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise UsageError(f"{option} {path}: is a folder, expected a file name")
-    if not os.path.isdir(folder):
-        raise UsageError(f"{option} {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"{option} {path}: folder {folder} is not writable")
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        raise UsageError(f"{option} {path}: file is not writable")
 
 
 def _load_data(args: argparse.Namespace) -> tuple[data.Corpus, data.MarkovSource | None]:
@@ -102,8 +84,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    _check_output_path("--save", args.save)
-    _check_output_path("--plot", args.plot)
+    check_output_path("--save", args.save)
+    check_output_path("--plot", args.plot)
     if args.plot is not None:
         try:
             import matplotlib  # noqa: F401
