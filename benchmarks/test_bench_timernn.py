@@ -20,13 +20,11 @@ import fastrnn
 from fastrnn import reference
 from fastrnn.bench import make_inputs
 from fastrnn.lm.train import TrainConfig, Trainer, make_model
-from fastrnn.shapes import BENCH_SHAPES
+from fastrnn.shapes import BENCH_SHAPES, PHASE_FLOPS
 
 from bench_env import setup_info
 
 IMPLEMENTATIONS = ("fastrnn", "reference", "torch")
-# Flops of each phase, in units of N*T*(D+H)*H (DESIGN.md section 4).
-PHASE_FLOPS = {"forward": 2, "backward": 4, "fwd+bwd": 6}
 # Steps of a smoke run. N, D and H stay as registered (they choose fastrnn's
 # code path); T only repeats the same work.
 SMOKE_T = 10
@@ -130,8 +128,7 @@ def test_timernn(benchmark, shape, phase, impl, dtype):
     layer.forward(xs)  # warm-up: compile or load the kernels, ready the backward
     layer.backward(dhs)
     benchmark.group = f"{phase} {shape.N}x{shape.T}x{shape.D}x{shape.H} {dtype}"
-    flops = PHASE_FLOPS[phase] * shape.N * shape.T * (shape.D + shape.H) * shape.H
-    benchmark.extra_info.update(setup_info(), flops=flops, **info)
+    benchmark.extra_info.update(setup_info(), flops=shape.flops(phase), **info)
     out = benchmark(run)
     expected = (shape.N, shape.T, shape.H if phase == "forward" else shape.D)
     assert out.shape == expected and out.dtype == dtype and np.isfinite(out).all()

@@ -377,14 +377,10 @@ def gemm_peak(dtype: np.dtype | str, n: int = 1536, repeats: int = 5) -> float:
     return 2.0 * n ** 3 / best
 
 
-def flops(shape: Shape, forward_only: bool = False) -> int:
-    """Flops of one call: 2*N*T*(D+H)*H forward, three times that with backward."""
-    return shape.flops() // 3 if forward_only else shape.flops()
-
-
 def roofline_share(result: Result, peak: float, forward_only: bool = False) -> float:
     """The share of the GEMM ``peak`` that fastrnn reaches on ``result``."""
-    return flops(result.shape, forward_only) / result.fastrnn_s / peak
+    phase = "forward" if forward_only else "fwd+bwd"
+    return result.shape.flops(phase) / result.fastrnn_s / peak
 
 
 def format_row(result: Result, peak: float, forward_only: bool = False) -> str:

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+# Multiples of N*T*(D+H)*H: one multiply-add per weight per sample and step
+# forward (2 flops); backward two products of the same size.
+PHASE_FLOPS = {"forward": 2, "backward": 4, "fwd+bwd": 6}
+
 
 class Shape(NamedTuple):
     """A TimeRNN problem size: batch N, steps T, input D, hidden H."""
@@ -17,9 +21,10 @@ class Shape(NamedTuple):
     H: int
     label: str
 
-    def flops(self) -> int:
-        """Floating-point operations of one forward+backward: 6*N*T*(D+H)*H."""
-        return 6 * self.N * self.T * (self.D + self.H) * self.H
+    def flops(self, phase: str = "fwd+bwd") -> int:
+        """Floating-point operations of one call: 2*N*T*(D+H)*H for
+        "forward", twice that for "backward", 6*N*T*(D+H)*H for "fwd+bwd"."""
+        return PHASE_FLOPS[phase] * self.N * self.T * (self.D + self.H) * self.H
 
 
 BENCH_SHAPES = (
