@@ -367,14 +367,18 @@ TABLE_HEADER = (f"{'N':>4} {'T':>5} {'D':>4} {'H':>4}  {'label':<26}"
                 f"{'roofline':>10}{'mem':>6}{'max|dhs|':>10}{'max|dgrad|':>12}")
 
 
-def gemm_peak(dtype: np.dtype | str, n: int = 1536, repeats: int = 5) -> float:
-    """This machine's GEMM speed in flop/s: the best of ``repeats`` n x n
-    products in ``dtype`` with numpy (all its BLAS threads)."""
+def gemm_peak(dtype: np.dtype | str, n: int = 1536, seconds: float = 1.0) -> float:
+    """This machine's GEMM speed in flop/s: the fastest of the n x n products
+    in ``dtype`` that numpy (all its BLAS threads) does in ``seconds``, and
+    at least 5 (a single product can catch a moment of other load)."""
     a = np.ones((n, n), dtype=dtype)
     out = np.empty_like(a)
     np.matmul(a, a, out=out)
-    best = min(time_calls(lambda: np.matmul(a, a, out=out), 1) for _ in range(repeats))
-    return 2.0 * n ** 3 / best
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < 5 or time.perf_counter() - start < seconds:
+        times.append(time_calls(lambda: np.matmul(a, a, out=out), 1))
+    return 2.0 * n ** 3 / min(times)
 
 
 def roofline_share(result: Result, peak: float, forward_only: bool = False) -> float:
