@@ -253,7 +253,10 @@ def measure_torch(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
     args = [sys.executable, "-m", "fastrnn.bench", "--torch-child",
             json.dumps(dict(shape=list(shape), dtype=np.dtype(dtype).name, seed=seed,
                             budget=budget, forward_only=forward_only))]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=600 + 10 * budget)
+    # cwd: not a source checkout, whose fastrnn/ (without kernels) would shadow
+    # the installed package.
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600 + 10 * budget,
+                          cwd=tempfile.gettempdir())
     if done.returncode != 0:
         raise RuntimeError(f"the PyTorch benchmark process failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.splitlines()[-1])
@@ -311,10 +314,14 @@ def startup_times() -> dict:
 
     def run(code: str, env: dict) -> float:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=600,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run([sys.executable, "-c", code], env=env, cwd=cache, timeout=600,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"the start-up measurement failed:\n{done.stderr[-2000:]}")
         return time.perf_counter() - start
 
+    # cwd: the empty cache folder, not a source checkout, whose fastrnn/
+    # (without kernels) would shadow the installed package.
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         cold = run(first_call.replace("DTYPES", "('float32', 'float64')"), env)
