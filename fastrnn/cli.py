@@ -57,7 +57,7 @@ def _run_bench(args: argparse.Namespace) -> int:
             check_output_path("--json", args.json)
         check_output_path("--plot", args.plot)
         if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
-            raise UsageError("--plot needs matplotlib: pip install 'fastrnn[plot]'")
+            raise UsageError("--plot needs matplotlib (pip install matplotlib)")
     except UsageError as e:
         print(f"fastrnn bench: error: {e}", file=sys.stderr)
         return 2
@@ -67,9 +67,13 @@ def _run_bench(args: argparse.Namespace) -> int:
         budget = bench.QUICK_BUDGET if args.quick else bench.DEFAULT_BUDGET
     # With --json -, the JSON alone goes to stdout and the table to stderr.
     table_out = sys.stderr if args.json == "-" else sys.stdout
-    report = bench.run_bench(shapes, dtype=args.dtype, seed=args.seed, budget=budget,
-                             forward_only=args.forward, torch=not args.no_torch,
-                             startup=not args.quick, out=table_out)
+    try:
+        report = bench.run_bench(shapes, dtype=args.dtype, seed=args.seed, budget=budget,
+                                 forward_only=args.forward, torch=not args.no_torch,
+                                 startup=not args.quick, out=table_out)
+    except KeyboardInterrupt:
+        print("fastrnn bench: interrupted", file=sys.stderr)
+        return 130
     if args.json == "-":
         json.dump(report, sys.stdout, indent=1)
         print()
@@ -85,7 +89,8 @@ def _add_bench(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="time fastrnn's TimeRNN against the numpy reference (and PyTorch)",
-        description="Time forward+backward of fastrnn.TimeRNN and of the numpy "
+        description="Time forward+backward (or, with --forward, forward alone) of "
+                    "fastrnn.TimeRNN and of the numpy "
                     "reference TimeRNN on the benchmark shapes, in one process (and "
                     "PyTorch's nn.RNN in a child process, if installed), and print "
                     "times, speed-ups, the share of this machine's GEMM roofline, "
@@ -156,7 +161,7 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--save", metavar="FILE.npz", help="save the params after every epoch")
     out.add_argument("--load", metavar="FILE.npz", help="start from saved params")
     out.add_argument("--plot", metavar="FILE.png",
-                     help="plot perplexity per epoch (needs matplotlib: fastrnn[plot])")
+                     help="plot perplexity per epoch (needs matplotlib)")
     out.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
     parser.set_defaults(func=_run_train)
 

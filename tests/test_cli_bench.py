@@ -114,6 +114,36 @@ def test_unwritable_output_is_refused_before_measuring(option, tmp_path, capsys)
     assert len(captured.err.strip().splitlines()) == 1
 
 
+def test_a_failing_pytorch_process_leaves_its_column_empty(monkeypatch, tmp_path, capsys):
+    """Whatever goes wrong with PyTorch (here: every child fails), the rest of
+    the report is measured, printed and written, with one warning per shape."""
+    from fastrnn import bench
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the PyTorch process failed: boom")
+    monkeypatch.setattr(bench, "torch_available", lambda: True)
+    monkeypatch.setattr(bench, "measure_torch", fail)
+    path = tmp_path / "r.json"
+    assert main(["bench", "--quick", "--json", str(path)] + TINY_BUDGET) == 0
+    out = capsys.readouterr().out
+    assert out.count("warning: no PyTorch time for") == len(QUICK_SHAPES)
+    assert "boom" in out
+    rows = [line for line in out.splitlines() if not line.startswith("warning")]
+    check_table("\n".join(rows), 1e-3)
+    report = json.loads(path.read_text())
+    assert report["torch"] is None and all(r["torch_s"] is None for r in report["results"])
+
+
+def test_ctrl_c_ends_with_one_line(monkeypatch, capsys) -> None:
+    from fastrnn import bench
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(bench, "run_bench", interrupt)
+    assert main(["bench", "--quick"]) == 130
+    assert capsys.readouterr().err == "fastrnn bench: interrupted\n"
+
+
 def test_startup_times() -> None:
     """Start-up costs from new processes: compiling both dtypes on an empty
     cache costs more than loading them, which costs more than numba alone."""

@@ -27,6 +27,21 @@ def test_params_are_the_arrays_passed_in_and_grads_are_fixed(rng, cls):
         assert all(g.any() for g in grads)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("N, H", [(2, 3), (8, 256)], ids=["numba-loop", "numpy-loop"])
+def test_calls_never_write_to_params(rng, order, N, H):
+    """Forward and backward only read Wx, Wh and b, whatever their memory
+    order (backward uses a transposed copy of Wh as scratch: never Wh)."""
+    params = [np.asarray(p, order=order) for p in make_params(rng, 5, H, np.float32)]
+    before = [p.copy() for p in params]
+    layer = fastrnn.TimeRNN(*params, stateful=True)
+    for _ in range(2):
+        layer.forward(rng.standard_normal((N, 4, 5)).astype(np.float32))
+        layer.backward(rng.standard_normal((N, 4, H)).astype(np.float32))
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p, b)
+
+
 def test_in_place_optimizer_updates_are_seen_by_the_next_call(rng):
     params = make_params(rng, 4, 3, np.float64)
     xs = rng.standard_normal((2, 5, 4))

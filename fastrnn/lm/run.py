@@ -90,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            raise UsageError("--plot needs matplotlib: pip install 'fastrnn[plot]'") from None
+            raise UsageError("--plot needs matplotlib (pip install matplotlib)") from None
     cfg = TrainConfig(batch_size=args.batch_size, time_size=args.time_size,
                       wordvec_size=args.wordvec, hidden_size=args.hidden, lr=args.lr,
                       optimizer=args.optimizer, max_grad=args.max_grad, epochs=args.epochs,
