@@ -13,51 +13,31 @@ In the normal test run this runs once as a smoke test (``--benchmark-disable``
 is in the project's pytest options); see benchmarks/README.md for real runs.
 """
 
-import gc
-import tracemalloc
-
 import numpy as np
 import pytest
 
 import fastrnn
+from fastrnn.bench import make_inputs, needed_bytes, peak_memory
+from fastrnn.shapes import Shape
 
 from bench_env import setup_info
 
 N, T, D, H = 1, 100_000, 32, 32
 
 
-def _peak_bytes(run):
-    started = not tracemalloc.is_tracing()
-    if started:
-        tracemalloc.start()
-    try:
-        gc.collect()
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        run()
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        if started:
-            tracemalloc.stop()
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_long_sequence_forward_backward(benchmark, dtype):
-    rng = np.random.default_rng(0)
-    Wx = (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype)
-    Wh = (rng.standard_normal((H, H)) / np.sqrt(H)).astype(dtype)
-    layer = fastrnn.TimeRNN(Wx, Wh, np.zeros(H, dtype))
-    xs = rng.standard_normal((N, T, D)).astype(dtype)
-    dhs = rng.standard_normal((N, T, H)).astype(dtype)
+    shape = Shape(N, T, D, H, "long sequence")
+    Wx, Wh, b, xs, dhs = make_inputs(shape, dtype, seed=0)
+    layer = fastrnn.TimeRNN(Wx, Wh, b)
 
     def run():
         layer.forward(xs)
         return layer.backward(dhs)
 
     run()  # warm-up: compile or load the kernels
-    itemsize = np.dtype(dtype).itemsize
-    required = N * T * (2 * H + D) * itemsize
-    peak = _peak_bytes(run)
+    required = needed_bytes(shape, dtype, forward_only=False)
+    peak = peak_memory(run)
     benchmark.group = f"fwd+bwd long sequence {N}x{T}x{D}x{H} {dtype}"
     benchmark.extra_info.update(setup_info(), steps=T, peak_bytes=peak,
                                 required_bytes=required, peak_over_required=peak / required,

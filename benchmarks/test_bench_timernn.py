@@ -18,7 +18,7 @@ import pytest
 
 import fastrnn
 from fastrnn import reference
-from fastrnn.bench import make_inputs
+from fastrnn.bench import make_inputs, torch_rnn
 from fastrnn.lm.train import TrainConfig, Trainer, make_model
 from fastrnn.shapes import BENCH_SHAPES, PHASE_FLOPS
 
@@ -35,28 +35,18 @@ TOLERANCE = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-9)}
 
 
 class TorchTimeRNN:
-    """PyTorch's CPU ``nn.RNN`` behind the ``TimeRNN`` interface.
-
-    ``nn.RNN(D, H, nonlinearity="tanh", batch_first=True)`` computes
-    ``h_t = tanh(x_t @ W_ih.T + b_ih + h_{t-1} @ W_hh.T + b_hh)`` from
-    h_0 = 0, so with W_ih = Wx.T, W_hh = Wh.T, b_ih = b and b_hh = 0 it
-    computes what ``TimeRNN(Wx, Wh, b)`` does.
+    """PyTorch's CPU ``nn.RNN`` behind the ``TimeRNN`` interface
+    (``fastrnn.bench.torch_rnn``: the same weights, copied).
 
     Parameters
     ----------
     torch : the torch module.
-    Wx, Wh, b : the weights, as for ``TimeRNN``; copied.
+    Wx, Wh, b : the weights, as for ``TimeRNN``.
     """
 
     def __init__(self, torch, Wx, Wh, b):
         self.torch = torch
-        self.rnn = torch.nn.RNN(Wx.shape[0], Wx.shape[1], nonlinearity="tanh",
-                                batch_first=True, dtype=getattr(torch, Wx.dtype.name))
-        with torch.no_grad():
-            self.rnn.weight_ih_l0.copy_(torch.from_numpy(Wx.T))
-            self.rnn.weight_hh_l0.copy_(torch.from_numpy(Wh.T))
-            self.rnn.bias_ih_l0.copy_(torch.from_numpy(b))
-            self.rnn.bias_hh_l0.zero_()
+        self.rnn = torch_rnn(torch, Wx, Wh, b)
 
     def forward(self, xs):
         """Return hs (N, T, H); record the graph for ``backward``, as a layer keeps its cache."""

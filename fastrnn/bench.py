@@ -26,7 +26,7 @@ import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass
-from typing import Callable, Sequence, TextIO
+from typing import Any, Callable, Sequence, TextIO
 
 import numba
 import numpy as np
@@ -36,7 +36,7 @@ import threadpoolctl
 
 from . import reference
 from .layers import TimeRNN
-from .shapes import Shape
+from .shapes import PHASE_FLOPS, Shape
 
 # Seconds of timing per shape: the full run stays well under a minute.
 DEFAULT_BUDGET = 4.0
@@ -274,6 +274,28 @@ def measure_torch(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
     return report
 
 
+def torch_rnn(torch: Any, wx: np.ndarray, wh: np.ndarray, b: np.ndarray) -> Any:
+    """PyTorch's CPU ``nn.RNN`` computing what ``TimeRNN(wx, wh, b)`` does.
+
+    ``nn.RNN(D, H, nonlinearity="tanh", batch_first=True)`` computes
+    ``h_t = tanh(x_t @ W_ih.T + b_ih + h_{t-1} @ W_hh.T + b_hh)`` from
+    h_0 = 0; so W_ih = wx.T, W_hh = wh.T, b_ih = b, b_hh = 0 (copies).
+
+    Parameters
+    ----------
+    torch : the torch module (passed in: fastrnn never imports it itself).
+    wx, wh, b : the weights, as for ``TimeRNN``.
+    """
+    rnn = torch.nn.RNN(wx.shape[0], wx.shape[1], nonlinearity="tanh", batch_first=True,
+                       dtype=getattr(torch, wx.dtype.name))
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.from_numpy(np.ascontiguousarray(wx.T)))
+        rnn.weight_hh_l0.copy_(torch.from_numpy(np.ascontiguousarray(wh.T)))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(b))
+        rnn.bias_hh_l0.zero_()
+    return rnn
+
+
 def _torch_child(request: dict) -> dict:
     """In the child process: time ``torch.nn.RNN`` as ``measure`` times fastrnn."""
     import torch
@@ -282,13 +304,7 @@ def _torch_child(request: dict) -> dict:
     dtype = request["dtype"]
     wx, wh, b, xs, dhs = make_inputs(shape, dtype, request["seed"])
     b = np.linspace(-0.5, 0.5, shape.H).astype(dtype)  # nonzero: the check below sees it
-    rnn = torch.nn.RNN(shape.D, shape.H, nonlinearity="tanh", batch_first=True,
-                       dtype=getattr(torch, dtype))
-    with torch.no_grad():  # h W_hh^T + x W_ih^T + b_ih + b_hh is the book's step
-        rnn.weight_ih_l0.copy_(torch.from_numpy(wx.T.copy()))
-        rnn.weight_hh_l0.copy_(torch.from_numpy(wh.T.copy()))
-        rnn.bias_ih_l0.copy_(torch.from_numpy(b))
-        rnn.bias_hh_l0.zero_()
+    rnn = torch_rnn(torch, wx, wh, b)
     x = torch.from_numpy(xs).requires_grad_(True)
     dout = torch.from_numpy(dhs)
 
@@ -402,10 +418,14 @@ def gemm_peak(dtype: np.dtype | str, n: int = 1536, seconds: float = 1.0) -> flo
     return 2.0 * n ** 3 / min(times)
 
 
+def _phase(forward_only: bool) -> str:
+    """The ``Shape.flops`` phase of a run."""
+    return "forward" if forward_only else "fwd+bwd"
+
+
 def roofline_share(result: Result, peak: float, forward_only: bool = False) -> float:
     """The share of the GEMM ``peak`` that fastrnn reaches on ``result``."""
-    phase = "forward" if forward_only else "fwd+bwd"
-    return result.shape.flops(phase) / result.fastrnn_s / peak
+    return result.shape.flops(_phase(forward_only)) / result.fastrnn_s / peak
 
 
 def format_row(result: Result, peak: float, forward_only: bool = False) -> str:
@@ -451,7 +471,7 @@ def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: 
     header = header_lines(dtype, seed, budget, forward_only)
     header.append(f"GEMM peak ({np.dtype(dtype).name}, numpy, 1536^3, this run): "
                   f"{peak / 1e9:.0f} GFLOP/s; roofline: "
-                  + ("2" if forward_only else "6") + "*N*T*(D+H)*H flops at that "
+                  f"{PHASE_FLOPS[_phase(forward_only)]}*N*T*(D+H)*H flops at that "
                   "peak over fastrnn's time")
     use_torch = torch and torch_available()
     header.append("PyTorch nn.RNN: " + ("timed in a child process per shape" if use_torch
