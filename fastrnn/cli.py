@@ -35,6 +35,13 @@ def check_output_path(option: str, path: str | None) -> None:
         raise UsageError(f"{option} {path}: file is not writable")
 
 
+def check_plot_path(path: str | None) -> None:
+    """Raise ``UsageError`` unless ``--plot path`` can be written, with matplotlib."""
+    check_output_path("--plot", path)
+    if path is not None and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib (pip install matplotlib)")
+
+
 def _positive(kind: type) -> Callable[[str], int | float]:
     """An argparse type: ``kind(text)``, which must be > 0."""
     def parse(text: str) -> int | float:
@@ -55,9 +62,7 @@ def _run_bench(args: argparse.Namespace) -> int:
     try:
         if args.json != "-":
             check_output_path("--json", args.json)
-        check_output_path("--plot", args.plot)
-        if args.plot is not None and importlib.util.find_spec("matplotlib") is None:
-            raise UsageError("--plot needs matplotlib (pip install matplotlib)")
+        check_plot_path(args.plot)
     except UsageError as e:
         print(f"fastrnn bench: error: {e}", file=sys.stderr)
         return 2

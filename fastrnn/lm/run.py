@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from ..cli import UsageError, check_output_path
+from ..cli import UsageError, check_output_path, check_plot_path
 from . import data
 from .model import ParamsFileError
 from .train import History, TrainConfig, Trainer, compare_backends, make_model, perplexity
@@ -85,12 +85,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     check_output_path("--save", args.save)
-    check_output_path("--plot", args.plot)
-    if args.plot is not None:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise UsageError("--plot needs matplotlib (pip install matplotlib)") from None
+    check_plot_path(args.plot)
     cfg = TrainConfig(batch_size=args.batch_size, time_size=args.time_size,
                       wordvec_size=args.wordvec, hidden_size=args.hidden, lr=args.lr,
                       optimizer=args.optimizer, max_grad=args.max_grad, epochs=args.epochs,
