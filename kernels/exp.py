@@ -1,14 +1,14 @@
 """A vectorisable exp of non-positive numbers, for the softmax.
 
 Numba lowers ``np.exp`` on a scalar to a libm call that LLVM cannot
-vectorise; ``exp`` below uses only + * and bit operations. Method: the
-classic range reduction x = n ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2
-split in two parts), e^r by its Taylor series to r^13 (float64 precision),
+vectorise; ``exp_nonpositive`` below uses only + * and bit operations, in
+the precision of its argument (float32 or float64). Method: the classic
+range reduction x = n ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split in
+two parts), e^r by its Taylor series (to r^7 in float32, r^13 in float64),
 and 2^n built from its bits in two halves (each a normal number <= 1, so
 their product is right in any order of multiplication, fastmath ``reassoc``
-included, and subnormal results come out right). Computed in float64;
-float32 callers round once. The softmax only needs x <= 0 (scores minus
-their maximum); positive x are outside the contract.
+included, and subnormal results come out right). The softmax only needs
+x <= 0 (scores minus their maximum); positive x are outside the contract.
 
 Measured error bound (``tests/test_exp.py`` checks it): ``ULP_BOUND``.
 """
@@ -27,7 +27,46 @@ _LO = -745.1332191019412  # below: exp underflows to 0
 
 @inline_kernel
 def exp_nonpositive(x):
-    """exp of a float64 scalar x <= 0; NaN -> NaN, -inf -> 0."""
+    """exp of a float32 or float64 scalar x <= 0, in its precision;
+    NaN -> NaN, -inf -> 0."""
+    if isinstance(x, np.float32):  # resolved when Numba compiles, per type
+        return _exp32(x)
+    return _exp64(x)
+
+
+# fdlibm's float32 split of ln 2: _LN2_HI32 has 15 significant bits, so
+# n * _LN2_HI32 is exact for the |n| <= 159 used here.
+_LOG2E32 = np.float32(_LOG2E)
+_LN2_HI32 = np.float32(0.693145751953125)
+_LN2_LO32 = np.float32(1.4286068e-06)
+_LO32 = np.float32(-110.0)  # exp underflows to 0 below -103.98; this gives exactly 0
+_HALF32 = np.float32(0.5)
+_ONE32 = np.float32(1.0)
+_C3, _C4, _C5, _C6, _C7 = (np.float32(1 / 6), np.float32(1 / 24), np.float32(1 / 120),
+                           np.float32(1 / 720), np.float32(1 / 5040))
+
+
+@inline_kernel
+def _exp32(x):
+    c = x
+    if c < _LO32:
+        c = _LO32
+    n = np.floor(c * _LOG2E32 + _HALF32)
+    r = (c - n * _LN2_HI32) - n * _LN2_LO32
+    p = _ONE32 + r * (_ONE32 + r * (_HALF32 + r * (_C3 + r * (_C4 + r * (
+        _C5 + r * (_C6 + r * _C7))))))
+    k = np.int32(n)
+    k1 = k // np.int32(2)
+    s1 = np.int32((k1 + np.int32(127)) << np.int32(23)).view(np.float32)
+    s2 = np.int32((k - k1 + np.int32(127)) << np.int32(23)).view(np.float32)
+    y = p * s1 * s2
+    if x != x:  # NaN in, NaN out
+        y = x
+    return y
+
+
+@inline_kernel
+def _exp64(x):
     c = x
     if c < _LO:
         c = _LO
