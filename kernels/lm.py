@@ -36,8 +36,12 @@ def _exp_shifted(x, shift, out):
 
 
 @reduction_kernel
-def softmax_cross_entropy(scores, row_max, targets, probs, losses):
-    """Softmax of every row and the summed cross-entropy of its target.
+def softmax_cross_entropy(scores, row_max, targets, exps, inv_sums, losses):
+    """Softmax of every row, as exps and their inverse sums, and the
+    cross-entropy of its target.
+
+    The softmax is ``exps[r] * inv_sums[r]``; the backward multiplies by it
+    once, so the probabilities are never written out.
 
     Parameters
     ----------
@@ -45,7 +49,8 @@ def softmax_cross_entropy(scores, row_max, targets, probs, losses):
     row_max : (R,) the maximum of every row of scores (numpy's max: a
         select-based max reduction does not vectorise without ``nnan``).
     targets : (R,) int64 ids in [0, V), or -1 for rows that do not count.
-    probs : (R, V) output, the softmax of every row.
+    exps : (R, V) output, ``exp(scores[r] - row_max[r])``.
+    inv_sums : (R,) float64 output, ``1 / sum(exps[r])``.
     losses : (R,) float64 output, ``-log softmax(scores[r])[targets[r]]``
         (0 where the target is -1), computed as
         ``log(sum(exp(s - max))) + max - s[target]``: no log of a rounded
@@ -55,26 +60,29 @@ def softmax_cross_entropy(scores, row_max, targets, probs, losses):
     """
     for r in range(scores.shape[0]):
         m = row_max[r]
-        _exp_shifted(scores[r], m, probs[r])
+        _exp_shifted(scores[r], m, exps[r])
         s = 0.0
         for j in range(scores.shape[1]):
-            s += probs[r, j]
-        inv = 1.0 / s
-        for j in range(scores.shape[1]):
-            probs[r, j] *= inv
+            s += exps[r, j]
+        inv_sums[r] = 1.0 / s
         t = targets[r]
         losses[r] = np.log(s) + (m - scores[r, t]) if t >= 0 else 0.0
 
 
 @kernel
-def softmax_cross_entropy_backward(probs, targets, scale, dx):
-    """``dx = scale * (probs - onehot(targets))``, zero rows where target is -1."""
-    for r in range(probs.shape[0]):
+def softmax_cross_entropy_backward(exps, scales, targets, scale, dx):
+    """``dx = scale * (softmax - onehot(targets))``, zero rows where target is -1.
+
+    ``scales[r]`` is ``scale * inv_sums[r]`` in the dtype of exps, so that
+    ``dx[r] = scales[r] * exps[r]`` runs in that dtype.
+    """
+    for r in range(exps.shape[0]):
         t = targets[r]
         if t < 0:
-            for j in range(probs.shape[1]):
+            for j in range(exps.shape[1]):
                 dx[r, j] = 0.0
         else:
-            for j in range(probs.shape[1]):
-                dx[r, j] = scale * probs[r, j]
+            c = scales[r]
+            for j in range(exps.shape[1]):
+                dx[r, j] = c * exps[r, j]
             dx[r, t] -= scale
