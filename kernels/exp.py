@@ -30,8 +30,8 @@ def exp_nonpositive(x):
     """exp of a float32 or float64 scalar x <= 0, in its precision;
     NaN -> NaN, -inf -> 0."""
     if isinstance(x, np.float32):  # resolved when Numba compiles, per type
-        return _exp32(x)
-    return _exp64(x)
+        return exp32(x)
+    return exp64(x)
 
 
 # fdlibm's float32 split of ln 2: _LN2_HI32 has 15 significant bits, so
@@ -47,7 +47,9 @@ _C3, _C4, _C5, _C6, _C7 = (np.float32(1 / 6), np.float32(1 / 24), np.float32(1 /
 
 
 @inline_kernel
-def _exp32(x):
+def exp32(x):
+    """``exp_nonpositive`` of a float32, in float32 arithmetic (callers that
+    know their type call it directly: less for Numba to compile)."""
     c = x
     if c < _LO32:
         c = _LO32
@@ -66,7 +68,8 @@ def _exp32(x):
 
 
 @inline_kernel
-def _exp64(x):
+def exp64(x):
+    """``exp_nonpositive`` of a float64."""
     c = x
     if c < _LO:
         c = _LO
