@@ -1,4 +1,4 @@
-"""A vectorisable exp of non-positive numbers, for the softmax.
+"""A vectorisable exp of non-positive numbers, for the softmax and tanh.
 
 Numba lowers ``np.exp`` on a scalar to a libm call that LLVM cannot
 vectorise; ``exp_nonpositive`` below uses only + * and bit operations, in
@@ -7,8 +7,9 @@ range reduction x = n ln2 + r with |r| <= ln2/2 (Cody-Waite, ln2 split in
 two parts), e^r by its Taylor series (to r^7 in float32, r^13 in float64),
 and 2^n built from its bits in two halves (each a normal number <= 1, so
 their product is right in any order of multiplication, fastmath ``reassoc``
-included, and subnormal results come out right). The softmax only needs
-x <= 0 (scores minus their maximum); positive x are outside the contract.
+included, and subnormal results come out right). Its callers only need
+x <= 0 (the softmax's scores minus their maximum, tanh's -2|x|); positive
+x are outside the contract.
 
 Measured error bound (``tests/test_exp.py`` checks it): ``ULP_BOUND``.
 """
@@ -51,7 +52,7 @@ def exp32(x):
     """``exp_nonpositive`` of a float32, in float32 arithmetic (callers that
     know their type call it directly: less for Numba to compile)."""
     c = x
-    if c < _LO32:
+    if not c >= _LO32:  # also NaN, so that none reaches the int conversion
         c = _LO32
     n = np.floor(c * _LOG2E32 + _HALF32)
     r = (c - n * _LN2_HI32) - n * _LN2_LO32
@@ -71,7 +72,7 @@ def exp32(x):
 def exp64(x):
     """``exp_nonpositive`` of a float64."""
     c = x
-    if c < _LO:
+    if not c >= _LO:  # also NaN, so that none reaches the int conversion
         c = _LO
     n = np.floor(c * _LOG2E + 0.5)
     r = (c - n * _LN2_HI) - n * _LN2_LO

@@ -1,8 +1,8 @@
 """A vectorisable tanh, computed in the precision of its argument.
 
 Numba lowers ``np.tanh`` on a scalar to a libm call that LLVM cannot
-vectorise. ``tanh`` below uses only + * / and comparisons, so a loop that
-calls it compiles to SIMD code. A float32 argument takes the float32
+vectorise. ``tanh`` below uses only arithmetic, comparisons and the
+vectorisable ``exp32``, so a loop that calls it compiles to SIMD code. A float32 argument takes the float32
 method, in float32 arithmetic (twice the SIMD lanes, and fewer terms); a
 float64 argument the float64 method.
 
@@ -10,7 +10,8 @@ float32 method: for |x| < 0.55, x + x^3 P(x^2) with P of degree 4 (a
 least-squares fit on Chebyshev nodes, so near minimax: 0.07 ulp from the
 truncation); above, (1 - e) / (1 + e) with e = exp(-2|x|) <= 1/3 from the
 float32 ``exp32`` (no cancellation), and the sign of x copied
-back. Saturates to +-1 for |x| > 9.01 with no clamp: e underflows to 0.
+back. It reaches +-1 from |x| = 8.66, where 1 - e rounds to 1 (exp32
+clamps its own argument, so no clamp is needed here).
 
 float64 method: clamp x to [-20, 20] (beyond that tanh rounds to +-1 even in
 float64), evaluate sinh and cosh of u = x / 64 by their Taylor series
@@ -57,8 +58,11 @@ _MINUS_TWO32 = np.float32(-2.0)
 @inline_kernel
 def _tanh32(x):
     a = abs(x)
-    y = a * a
-    r = a + a * y * (_P0 + y * (_P1 + y * (_P2 + y * (_P3 + y * _P4))))
+    u = a  # the polynomial's argument, kept <= 0.55 (NaN stays NaN)
+    if u > _F32_SMALL:
+        u = _F32_SMALL
+    y = u * u
+    r = u + u * y * (_P0 + y * (_P1 + y * (_P2 + y * (_P3 + y * _P4))))
     e = exp32(_MINUS_TWO32 * a)
     if a >= _F32_SMALL:
         r = (_ONE32 - e) / (_ONE32 + e)
