@@ -81,9 +81,14 @@ def as_input(name: str, a: object, shape: tuple, dtype: np.dtype,
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-def check_grads(grads: Sequence[object], params: Sequence[np.ndarray]) -> None:
-    """Check that the grads are still writable C-contiguous twins of the params."""
-    for name, g, p in zip(("dWx", "dWh", "db"), grads, params):
+def check_grads(grads: Sequence[object], params: Sequence[np.ndarray],
+                names: Sequence[str] = ("dWx", "dWh", "db")) -> None:
+    """Check that the grads are still writable C-contiguous twins of the params
+    (before a backward writes to any of them)."""
+    if len(grads) != len(params):
+        raise ValueError(f"grads must be {len(params)} arrays ({', '.join(names)}), "
+                         f"got {len(grads)}")
+    for name, g, p in zip(names, grads, params):
         g = check_ndarray(f"grads ({name})", g)
         if (g.shape != p.shape or g.dtype != p.dtype
                 or not g.flags.c_contiguous or not g.flags.writeable):

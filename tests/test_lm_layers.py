@@ -55,6 +55,49 @@ def test_affine_and_softmax_match_reference_and_finite_differences(rng):
         np.testing.assert_allclose(analytic, numeric_grad(total, arr), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("N, T", [(0, 4), (3, 0)])
+def test_lm_layers_take_empty_batches(rng, N, T):
+    """No rows: empty outputs, zero grads, NaN loss (no target counts). The
+    book's TimeAffine cannot reshape these; ours must not fail either way."""
+    V, D = 6, 5
+    emb = TimeEmbedding(rng.standard_normal((V, D)).astype(np.float32))
+    aff = TimeAffine(rng.standard_normal((D, V)).astype(np.float32),
+                     rng.standard_normal(V).astype(np.float32))
+    loss = TimeSoftmaxWithLoss()
+    for layer in (emb, aff):
+        for g in layer.grads:
+            g[...] = 1  # so that zeroing them is seen
+    ids = np.zeros((N, T), dtype=np.int64)
+    scores = aff.forward(emb.forward(ids))
+    assert scores.shape == (N, T, V) and scores.dtype == np.float32
+    assert np.isnan(loss.forward(scores, ids))
+    dscores = loss.backward()
+    assert dscores.shape == (N, T, V)
+    assert aff.backward(dscores).shape == (N, T, D)
+    emb.backward(np.zeros((N, T, D), np.float32))
+    assert all(not g.any() for g in emb.grads + aff.grads)
+
+
+def test_affine_rejects_bad_grads_before_writing_any(rng):
+    W, b = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    layer = TimeAffine(W, b)
+    x = rng.standard_normal((2, 5, 3))
+    layer.forward(x)
+    dW_before = layer.grads[0].copy()
+    for bad in (np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.float32),
+                np.zeros(5), np.zeros(4)[::-1]):
+        layer.grads[1] = bad
+        with pytest.raises(ValueError, match=r"grads \(db\) must stay a writable C-contiguous"):
+            layer.backward(rng.standard_normal((2, 5, 4)))
+        np.testing.assert_array_equal(layer.grads[0], dW_before)
+    read_only = np.zeros(4)
+    read_only.flags.writeable = False
+    layer.grads[1] = read_only
+    with pytest.raises(ValueError, match=r"grads \(db\)"):
+        layer.backward(rng.standard_normal((2, 5, 4)))
+    np.testing.assert_array_equal(layer.grads[0], dW_before)
+
+
 def test_embedding_gradient_by_finite_differences(rng):
     W = rng.standard_normal((5, 3))
     ids = np.array([[0, 2, 2], [4, 2, 0]])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._guard import Layer
-from .._validate import PARAM_DTYPES, as_ids, as_input, check_ndarray
+from .._validate import PARAM_DTYPES, as_ids, as_input, check_grads, check_ndarray
 from ..kernels.lm import (embedding_backward, softmax_cross_entropy,
                           softmax_cross_entropy_backward)
 
@@ -61,12 +61,10 @@ class TimeEmbedding(Layer):
             if self._ids is None:
                 raise RuntimeError("TimeEmbedding.backward() called before forward()")
             W = _check_param("W", self.params[0], 2)
-            dW = self.grads[0]
-            if dW.shape != W.shape or dW.dtype != W.dtype or not dW.flags.c_contiguous:
-                raise ValueError("grads (dW) must stay a C-contiguous array of the shape "
-                                 f"and dtype of W {W.shape, W.dtype}")
+            check_grads(self.grads, [W], names=("dW",))
             dout = as_input("dout", dout, self._ids.shape + (W.shape[1],), W.dtype)
-            embedding_backward(self._ids.reshape(-1), dout.reshape(-1, W.shape[1]), dW)
+            embedding_backward(self._ids.reshape(-1), dout.reshape(-1, W.shape[1]),
+                               self.grads[0])
             return None
 
 
@@ -105,7 +103,7 @@ class TimeAffine(Layer):
             out = np.matmul(x.reshape(-1, W.shape[0]), W)
             out += b
             self._x = x
-            return out.reshape(n_batch, n_steps, -1)
+            return out.reshape(n_batch, n_steps, W.shape[1])
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """Return dx (N, T, D); overwrite dW and db."""
@@ -115,15 +113,15 @@ class TimeAffine(Layer):
             W, b = self._check(*self.params)
             x = self._x
             dout = as_input("dout", dout, x.shape[:2] + (W.shape[1],), W.dtype)
+            check_grads(self.grads, [W, b], names=("dW", "db"))
             dW, db = self.grads
-            if dW.shape != W.shape or db.shape != b.shape or not dW.flags.c_contiguous:
-                raise ValueError("grads must stay C-contiguous arrays of the params' shapes")
             flat_dout = dout.reshape(-1, W.shape[1])
             flat_x = x.reshape(-1, W.shape[0])
             np.matmul(flat_x.T, flat_dout, out=dW)
             # db as ones @ dout: a BLAS gemv on numpy's threads, 3-4x faster
-            # than a one-core column sum at vocabulary size (and rounding
-            # like the book's row-after-row dout.sum(axis=0)).
+            # than a one-core column sum at vocabulary size. Its rounding
+            # error grows with the number of rows, as that of the book's
+            # dout.sum(axis=0) does (not bitwise equal to it).
             np.matmul(np.ones(flat_dout.shape[0], dtype=W.dtype), flat_dout, out=db)
             return np.matmul(flat_dout, W.T).reshape(x.shape)
 
