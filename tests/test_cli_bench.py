@@ -45,11 +45,14 @@ def check_table(output: str, tolerance: float) -> None:
         assert row["reference ms"] > 0 and row["fastrnn ms"] > 0
         # The table rounds times to 0.001 ms and ratios to 0.01: allow for that
         # (a fixed relative tolerance fails on times of a few hundredths of a ms).
-        ref, fast = row["reference ms"], row["fastrnn ms"]
-        rounding = ref / fast * (0.0005 / ref + 0.0005 / fast) + 0.005
+        ref, fast, h = row["reference ms"], row["fastrnn ms"], 0.0005
+        rounding = max((ref + h) / (fast - h) - ref / fast,
+                       ref / fast - (ref - h) / (fast + h)) + 0.005
         assert row["speed-up"] == pytest.approx(ref / fast, abs=rounding + 1e-9)
         assert math.isnan(row["torch ms"]) and math.isnan(row["vs torch"])
-        assert 0 < row["roofline"] < 1.5  # a share of the measured GEMM peak
+        # A share of the measured GEMM peak, in whole percent: a run slowed
+        # down by a busy machine can print 0% (the JSON test checks > 0).
+        assert 0 <= row["roofline"] < 1.5
         # Peak memory: at least the arrays a call returns, and no copy of them more
         # (the small work arrays, a copy of Wh and the grads stay under that).
         assert 1 <= row["mem"] < 3
@@ -91,6 +94,7 @@ def test_json_file_holds_the_table(tmp_path, capsys: pytest.CaptureFixture[str])
         assert got["reference_s"] * 1e3 == pytest.approx(row["reference ms"], abs=1e-3)
         assert got["fastrnn_s"] * 1e3 == pytest.approx(row["fastrnn ms"], abs=1e-3)
         assert got["speedup"] == pytest.approx(got["reference_s"] / got["fastrnn_s"])
+        assert 0 < got["roofline"] < 1.5
         assert got["peak_bytes"] >= got["needed_bytes"] > 0
         assert got["torch_s"] is None and got["speedup_vs_torch"] is None
 
