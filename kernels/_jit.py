@@ -63,6 +63,11 @@ def inline_kernel(func):
     For small scalar helpers called inside hot loops: LLVM does not inline a
     Numba function call reliably, and a loop that still contains a call is
     not vectorised. The inlined code takes the caller's fastmath flags.
+
+    Numba's cache checks only the source file of the cached function, so
+    after editing a helper in one file (say ``tanh.py``), delete the cache
+    (``kernels/__pycache__`` or ``NUMBA_CACHE_DIR``) before trusting its
+    callers elsewhere (``rnn.py``). An install replaces every file at once.
     """
     return _jit(func, fastmath=FASTMATH, inline="always")
 

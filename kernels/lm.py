@@ -73,8 +73,14 @@ def softmax_cross_entropy(scores, row_max, targets, exps, inv_sums, losses):
 def softmax_cross_entropy_backward(exps, scales, targets, scale, dx):
     """``dx = scale * (softmax - onehot(targets))``, zero rows where target is -1.
 
-    ``scales[r]`` is ``scale * inv_sums[r]`` in the dtype of exps, so that
-    ``dx[r] = scales[r] * exps[r]`` runs in that dtype.
+    Parameters
+    ----------
+    exps : (R, V) the exps of ``softmax_cross_entropy``.
+    scales : (R,) ``scale * inv_sums``, in the dtype of exps (so that the
+        product with each row runs in that dtype).
+    targets : (R,) int64 ids in [0, V), or -1.
+    scale : float, the gradient of the loss with respect to its sum over rows.
+    dx : (R, V) output.
     """
     for r in range(exps.shape[0]):
         t = targets[r]
