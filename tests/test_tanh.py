@@ -51,10 +51,21 @@ def test_tanh_special_values(dtype):
     np.testing.assert_array_equal(out[5:], np.tanh(x[5:]))
 
 
-def test_tanh_is_odd_and_bounded_on_a_grid():
-    x = np.linspace(0, 25, 200_001)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tanh_is_odd_and_bounded_on_a_grid(dtype):
+    x = np.linspace(0, 25, 200_001).astype(dtype)
     out, neg = np.empty_like(x), np.empty_like(x)
     tanh_array(x, out)
     tanh_array(-x, neg)
     np.testing.assert_array_equal(neg, -out)
     assert np.all(np.abs(out) <= 1.0) and out[-1] == 1.0
+
+
+def test_float32_tanh_is_monotone_across_its_two_methods():
+    """Every float32 in [0.45, 0.65]: the polynomial below 0.55 and the
+    exp-based formula above it join without a step down."""
+    lo, hi = np.array([0.45, 0.65], np.float32).view(np.uint32)
+    x = np.arange(lo, hi + 1, dtype=np.uint32).view(np.float32)
+    out = np.empty_like(x)
+    tanh_array(x, out)
+    assert np.all(np.diff(out) >= 0)
