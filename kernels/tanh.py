@@ -2,16 +2,16 @@
 
 Numba lowers ``np.tanh`` on a scalar to a libm call that LLVM cannot
 vectorise. ``tanh`` below uses only arithmetic, comparisons and the
-vectorisable ``exp32``, so a loop that calls it compiles to SIMD code. A float32 argument takes the float32
-method, in float32 arithmetic (twice the SIMD lanes, and fewer terms); a
-float64 argument the float64 method.
+vectorisable ``exp32``, so a loop that calls it compiles to SIMD code. A
+float32 argument takes the float32 method, in float32 arithmetic (twice the
+SIMD lanes, and fewer terms); a float64 argument the float64 method.
 
 float32 method: for |x| < 0.55, x + x^3 P(x^2) with P of degree 4 (a
 least-squares fit on Chebyshev nodes, so near minimax: 0.07 ulp from the
-truncation); above, (1 - e) / (1 + e) with e = exp(-2|x|) <= 1/3 from the
-float32 ``exp32`` (no cancellation), and the sign of x copied
-back. It reaches +-1 from |x| = 8.66, where 1 - e rounds to 1 (exp32
-clamps its own argument, so no clamp is needed here).
+truncation); above, (1 - e) / (1 + e) with e = exp(-2|x|) <= 1/3 from
+``exp32`` (no cancellation); then the sign of x is copied back. It reaches
++-1 from |x| = 8.66, where 1 - e rounds to 1 (exp32 clamps its own
+argument, so no clamp is needed here).
 
 float64 method: clamp x to [-20, 20] (beyond that tanh rounds to +-1 even in
 float64), evaluate sinh and cosh of u = x / 64 by their Taylor series
