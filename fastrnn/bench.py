@@ -526,9 +526,12 @@ def plot_report(report: dict, path: str) -> None:
     width = 0.8 / len(bars)
     fig, ax = plt.subplots(figsize=(1.8 * len(results) + 2, 4.5))
     for k, (name, values) in enumerate(bars):
-        drawn = ax.bar(x + (k - (len(bars) - 1) / 2) * width, values, width,
+        # None: no PyTorch time for that shape (its child failed): no bar.
+        heights = [np.nan if v is None else v for v in values]
+        drawn = ax.bar(x + (k - (len(bars) - 1) / 2) * width, heights, width,
                        label=f"fastrnn {name}")
-        ax.bar_label(drawn, fmt="%.2gx", fontsize=7)
+        ax.bar_label(drawn, labels=["" if v is None else f"{v:.2g}x" for v in values],
+                     fontsize=7)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_yscale("log")
     ax.set_xticks(x, labels, fontsize=8)

@@ -141,6 +141,25 @@ def test_a_failing_pytorch_process_leaves_its_column_empty(monkeypatch, tmp_path
     assert report["torch"] is None and all(r["torch_s"] is None for r in report["results"])
 
 
+def test_plot_with_pytorch_missing_for_one_shape(monkeypatch, tmp_path, capsys):
+    """PyTorch timed for some shapes only (one child failed): the chart is
+    still drawn, with no PyTorch bar for that shape."""
+    from fastrnn import bench
+
+    def torch_fails_on_the_first(shape, *args, **kwargs):
+        if shape == QUICK_SHAPES[0]:
+            raise RuntimeError("the PyTorch process failed: boom")
+        return dict(seconds=1e-3, version="0.test", threads=2)
+    monkeypatch.setattr(bench, "torch_available", lambda: True)
+    monkeypatch.setattr(bench, "measure_torch", torch_fails_on_the_first)
+    path, report_path = tmp_path / "speedups.png", tmp_path / "r.json"
+    assert main(["bench", "--quick", "--plot", str(path), "--json", str(report_path)]
+                + TINY_BUDGET) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    torch_s = [r["torch_s"] for r in json.loads(report_path.read_text())["results"]]
+    assert torch_s == [None] + [1e-3] * (len(QUICK_SHAPES) - 1)
+
+
 def test_ctrl_c_ends_with_one_line(monkeypatch, capsys) -> None:
     from fastrnn import bench
 
