@@ -6,8 +6,8 @@ import numpy as np
 
 from ._guard import Layer
 from ._validate import as_input, check_grads, check_params
-from .kernels.rnn import (backward_step, backward_steps, forward_step,
-                          forward_steps, sum_rows)
+from .kernels.rnn import (backward_step, backward_steps, backward_steps_one_row,
+                          forward_step, forward_steps, forward_steps_one_row, sum_rows)
 
 Params = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -23,6 +23,23 @@ def _zero_grads(params: list[np.ndarray]) -> list[np.ndarray]:
 # numpy's pool, like every large product here (see kernels/rnn.py).
 _NUMBA_STEP_MAX_MACS = 4 * 65536
 
+# One sequence (N = 1) with H up to this takes the ``*_one_row`` time loops,
+# whose product is a Numba loop: OpenBLAS's call costs more than the
+# arithmetic there. Measured on one core, (1, 64) @ (64, 64): 0.16 against
+# 0.20 us in float32, 0.24 against 0.42 us in float64; from H = 100 on the
+# two are about even (float32) or 15% apart (float64).
+_ONE_ROW_MAX_H = 64
+
+
+def _time_loops(n_batch: int, d_h: int) -> tuple | None:
+    """The kernels of the forward and backward time loops for this shape, or
+    None when each step's product goes to numpy instead (too large)."""
+    if n_batch == 1 and d_h <= _ONE_ROW_MAX_H:
+        return forward_steps_one_row, backward_steps_one_row
+    if n_batch * d_h * d_h <= _NUMBA_STEP_MAX_MACS:
+        return forward_steps, backward_steps
+    return None
+
 
 def _forward(params: Params, xs: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Run the forward pass on checked arrays; return (hs, last state)."""
@@ -36,8 +53,9 @@ def _forward(params: Params, xs: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray
     # The input projection of all steps is one GEMM, written straight into hs.
     np.matmul(xs.reshape(-1, d_in), wx, out=hs.reshape(-1, d_h))
     work = np.empty_like(h)
-    if n_batch * d_h * d_h <= _NUMBA_STEP_MAX_MACS:
-        forward_steps(wh, b, h, hs, work)
+    loops = _time_loops(n_batch, d_h)
+    if loops:
+        loops[0](wh, b, h, hs, work)
     else:
         for t in range(n_steps):
             np.matmul(h, wh, out=work)
@@ -66,8 +84,9 @@ def _backward(params: Params, grads: list[np.ndarray], xs: np.ndarray,
     # plain GEMMs, which OpenBLAS runs up to 1.7x faster than on the view.
     # (Always a copy, never a view of wh: it is reused as scratch below.)
     wh_t = wh.T.copy()
-    if n_batch * d_h * d_h <= _NUMBA_STEP_MAX_MACS:
-        backward_steps(wh_t, hs, dhs, dh, dts, work)
+    loops = _time_loops(n_batch, d_h)
+    if loops:
+        loops[1](wh_t, hs, dhs, dh, dts, work)
     else:
         for t in range(n_steps - 1, -1, -1):
             backward_step(dhs, hs, dh, dts, work, t)

@@ -8,7 +8,8 @@ are busy they spin against each other). Only the chain through h, which
 must run step by step, is here. Its per-step product is small enough
 (see ``fastrnn.layers``) that SciPy's OpenBLAS, which Numba's ``np.dot``
 calls, runs it on the calling thread; larger per-step products are done by
-the caller with numpy, one ``*_step`` kernel call per step.
+the caller with numpy, one ``*_step`` kernel call per step. For one narrow
+sequence (N = 1), the ``*_one_row`` loops do the product themselves.
 
 All arrays are C-contiguous and of one float dtype, with shapes checked by
 ``fastrnn._validate`` before any kernel runs (Numba does no bounds
@@ -21,6 +22,32 @@ import numpy as np
 
 from ._jit import inline_kernel, kernel
 from .tanh import tanh
+
+
+# For one sequence (N = 1) and a narrow h, the time loops compute their
+# product with this loop instead of OpenBLAS, whose call costs more than the
+# arithmetic at these sizes (see fastrnn.layers for where).
+@inline_kernel
+def _row_times(a, w, out):
+    # out = a @ w for a of one row, as a sum of rows of w, 8 at a time: each
+    # pass over out adds 8 products (a short dependency chain through out),
+    # and vectorises along the row.
+    n_in = w.shape[0]
+    n_out = w.shape[1]
+    n_in8 = n_in - n_in % 8
+    for j in range(n_out):
+        out[0, j] = 0.0
+    for i in range(0, n_in8, 8):
+        a0, a1, a2, a3 = a[0, i], a[0, i + 1], a[0, i + 2], a[0, i + 3]
+        a4, a5, a6, a7 = a[0, i + 4], a[0, i + 5], a[0, i + 6], a[0, i + 7]
+        for j in range(n_out):
+            out[0, j] += (((a0 * w[i, j] + a1 * w[i + 1, j])
+                           + (a2 * w[i + 2, j] + a3 * w[i + 3, j]))
+                          + ((a4 * w[i + 4, j] + a5 * w[i + 5, j])
+                             + (a6 * w[i + 6, j] + a7 * w[i + 7, j])))
+    for i in range(n_in8, n_in):
+        for j in range(n_out):
+            out[0, j] += a[0, i] * w[i, j]
 
 
 # The elementwise part of a step, inlined both into the time loops and into
@@ -72,6 +99,14 @@ def forward_steps(wh, b, h, hs, work):
 
 
 @kernel
+def forward_steps_one_row(wh, b, h, hs, work):
+    """``forward_steps`` for N = 1, with its own product instead of BLAS."""
+    for t in range(hs.shape[1]):
+        _row_times(h, wh, work)
+        _forward_elementwise(work, b, h, hs, t)
+
+
+@kernel
 def backward_step(dhs, hs, dh, dts, work, t):
     """Step ``t`` of ``backward_steps`` before its product:
     ``dts[:, t] = work = (dhs[:, t] + dh) * (1 - hs[:, t]**2)``; the caller
@@ -97,6 +132,14 @@ def backward_steps(wh_t, hs, dhs, dh, dts, work):
     for t in range(hs.shape[1] - 1, -1, -1):
         _backward_elementwise(dhs, hs, dh, dts, work, t)
         np.dot(work, wh_t, dh)
+
+
+@kernel
+def backward_steps_one_row(wh_t, hs, dhs, dh, dts, work):
+    """``backward_steps`` for N = 1, with its own product instead of BLAS."""
+    for t in range(hs.shape[1] - 1, -1, -1):
+        _backward_elementwise(dhs, hs, dh, dts, work, t)
+        _row_times(work, wh_t, dh)
 
 
 _SUM_BLOCK = 64

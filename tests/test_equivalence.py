@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import fastrnn
 from fastrnn import layers, reference
+from fastrnn.kernels.rnn import forward_steps_one_row
 from conftest import assert_close, make_params, outputs_scale
 
 LAYOUTS = ("C", "F", "strided", "time-major", "float16-in", "other-float-in")
@@ -133,7 +134,35 @@ def test_nan_and_inf_propagate_as_in_reference(rng):
 def test_large_per_step_products_take_the_numpy_path(N, T, D, H, dtype):
     """Above N*H*H = 262144 the time loop runs in Python on numpy's BLAS."""
     assert N * H * H > layers._NUMBA_STEP_MAX_MACS
-    rng = np.random.default_rng(N * T + H)
+    _assert_stateful_call_matches(N, T, D, H, dtype, seed=N * T + H)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("H", [1, 7, 8, 9, 16, 63, 64, 65])
+def test_one_sequence_matches_reference(H, dtype):
+    """N = 1 and H <= 64 take the time loops' own one-row product (8 rows of
+    Wh at a time, then the rest), H = 65 OpenBLAS's; NaN spreads alike."""
+    assert (layers._time_loops(1, H)[0] is forward_steps_one_row) == (H <= 64)
+    _assert_stateful_call_matches(1, 50, 5, H, dtype, seed=H)
+    rng = np.random.default_rng(H)
+    params = make_params(rng, 5, H, dtype, contractive=True)
+    xs = rng.standard_normal((1, 9, 5)).astype(dtype)
+    dhs = rng.standard_normal((1, 9, H)).astype(dtype)
+    xs[0, 3, 0] = np.nan
+    dhs[0, 1, 0] = np.nan
+    fast = fastrnn.TimeRNN(*params)
+    hs, dxs = fast.forward(xs), fast.backward(dhs)
+    hs_ref, dxs_ref = _run_reference(params, xs, dhs)[::2][:2]
+    for a, r in [(hs, hs_ref), (dxs, dxs_ref)]:
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(r))
+        assert_close(a, r)
+    assert np.isnan(hs[0, 3:]).all() and not np.isnan(hs[0, :3]).any()
+    assert np.isnan(dxs[0, :4]).all()
+
+
+def _assert_stateful_call_matches(N, T, D, H, dtype, seed):
+    """One stateful forward+backward from a random state, against the reference."""
+    rng = np.random.default_rng(seed)
     params = make_params(rng, D, H, dtype, contractive=True)
     xs = rng.standard_normal((N, T, D)).astype(dtype)
     dhs = rng.standard_normal((N, T, H)).astype(dtype)
