@@ -9,20 +9,23 @@ import os
 import numba
 import threadpoolctl
 
-from fastrnn.bench import BLAS_ENV
+from fastrnn.bench import BLAS_ENV, fix_malloc
 
 
 def setup_info():
-    """Return ``extra_info`` entries about the BLAS libraries and threads.
+    """Fix glibc's malloc thresholds for the timing (``fix_malloc``); return
+    ``extra_info`` entries about that, the BLAS libraries and threads.
 
-    Call it after the warm-up, when every library the benchmark uses is loaded.
+    Call it after the warm-up, when every library the benchmark uses is
+    loaded, and before the timing.
 
     Returns
     -------
     dict with "blas": one line per thread pool threadpoolctl sees (BLAS and
-    OpenMP libraries, with the file of each), "numba_threads", and the
-    OpenBLAS environment variables that change its speed.
+    OpenMP libraries, with the file of each), "numba_threads", "malloc",
+    and the OpenBLAS environment variables that change its speed.
     """
+    malloc = fix_malloc()
     pools = []
     for info in threadpoolctl.threadpool_info():
         build = " ".join(str(info[k]) for k in ("user_api", "internal_api", "version",
@@ -31,4 +34,5 @@ def setup_info():
         pools.append(f"{build}, {info.get('num_threads')} threads: {where}")
     return {"blas": pools,
             "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            "malloc": malloc,
             **{name: os.environ.get(name, "unset") for name in BLAS_ENV}}

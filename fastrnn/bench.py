@@ -12,6 +12,7 @@ machine and BLAS setup; optionally JSON and a bar chart.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import datetime
 import gc
@@ -49,6 +50,16 @@ MIN_ROUNDS = 3
 PAUSE = 0.15
 # Environment variables that slow OpenBLAS on these machines.
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+# glibc's malloc adapts its thresholds to the blocks freed so far, so whether
+# a large array allocated again on every call reuses freed memory or is
+# mapped anew (and page-faulted in, page by page) depends on the process's
+# history. The book's RNN allocates H x H gradient arrays at every step: the
+# reference's forward at chapter 6's shape took 17 ms in one process and 62
+# ms in another. ``fix_malloc`` fixes the thresholds for a run.
+_M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_MAX = 32 << 20  # the largest glibc accepts on 64-bit machines
 
 Inputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -89,6 +100,29 @@ class Result:
     def speedup_vs_torch(self) -> float | None:
         """PyTorch time over fastrnn time, or None without PyTorch."""
         return None if self.torch_s is None else self.torch_s / self.fastrnn_s
+
+
+def fix_malloc() -> str:
+    """Fix glibc's malloc thresholds in this process, for reproducible timings.
+
+    Blocks up to 32 MiB then come from the heap, and freed memory is kept for
+    reuse instead of being returned to the system, so no implementation pays
+    page faults for memory it allocates again on every call, whatever the
+    process did before. Elsewhere than on glibc nothing changes.
+
+    Returns
+    -------
+    A line for the report's header that says what was done.
+    """
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return "malloc: not glibc's, left as it is (times may depend on the process's history)"
+    if mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX) and mallopt(_M_TRIM_THRESHOLD,
+                                                                     2**31 - 1):
+        return ("malloc: glibc's, thresholds fixed (blocks up to 32 MiB from the heap, "
+                "freed memory kept): no page faults for memory allocated again every call")
+    return "malloc: glibc's, but mallopt refused to fix its thresholds"
 
 
 def make_inputs(shape: Shape, dtype: np.dtype | str, seed: int) -> Inputs:
@@ -300,6 +334,7 @@ def _torch_child(request: dict) -> dict:
     """In the child process: time ``torch.nn.RNN`` as ``measure`` times fastrnn."""
     import torch
 
+    fix_malloc()  # as in the parent, for the same conditions
     shape = Shape(*request["shape"])
     dtype = request["dtype"]
     wx, wh, b, xs, dhs = make_inputs(shape, dtype, request["seed"])
@@ -458,6 +493,8 @@ def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: 
     startup : also measure the start-up costs (``startup_times``).
     out : where to print; ``sys.stdout`` if None.
 
+    This process's malloc thresholds stay fixed afterwards (``fix_malloc``).
+
     Returns
     -------
     The report as plain data (what ``--json`` writes): ``header`` lines,
@@ -465,10 +502,11 @@ def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: 
     ``startup`` (or None) and ``results``, one dict per shape.
     """
     out = sys.stdout if out is None else out
+    malloc_line = fix_malloc()
     # Load fastrnn's kernels (and so every BLAS) before threadpoolctl looks.
     measure(Shape(1, 1, 1, 1, "warm-up"), dtype, seed, budget=0.0)
     peak = gemm_peak(dtype)
-    header = header_lines(dtype, seed, budget, forward_only)
+    header = header_lines(dtype, seed, budget, forward_only) + [malloc_line]
     header.append(f"GEMM peak ({np.dtype(dtype).name}, numpy, 1536^3, this run): "
                   f"{peak / 1e9:.0f} GFLOP/s; roofline: "
                   f"{PHASE_FLOPS[_phase(forward_only)]}*N*T*(D+H)*H flops at that "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -64,7 +66,7 @@ def test_quick_float32(capsys: pytest.CaptureFixture[str]) -> None:
     output = run_bench(capsys, ["bench", "--quick"] + NO_TORCH + TINY_BUDGET)
     check_table(output, 1e-3)
     for word in ("float32", "numpy", "numba", "CPUs", "BLAS", "GEMM peak",
-                 "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+                 "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "malloc: glibc's, thresholds fixed"):
         assert word in output
 
 
@@ -193,3 +195,44 @@ def test_bad_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "error:" in err and "--help" in err
+
+
+# In a new process, with or without fastrnn.bench.fix_malloc() first: the
+# bytes glibc holds in mmap-ed blocks while 32 arrays of 2 MB are alive, and
+# the bytes it still holds (heap and mmap-ed) once they are freed.
+MALLOC_PROBE = """
+import ctypes, sys, numpy as np
+from fastrnn import bench
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks",
+                "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+mallinfo2.restype = Mallinfo2
+if sys.argv[1] == "fixed":
+    bench.fix_malloc()
+start = mallinfo2()
+arrays = [np.ones(1 << 19, dtype=np.float32) for _ in range(32)]
+mapped = mallinfo2().hblkhd - start.hblkhd
+del arrays
+end = mallinfo2()
+print(mapped, end.arena + end.hblkhd - start.arena - start.hblkhd)
+"""
+
+
+def _malloc_probe(mode: str, cwd) -> tuple[int, int]:
+    # cwd: not the checkout, whose fastrnn/ (no kernels) would shadow the install
+    done = subprocess.run([sys.executable, "-c", MALLOC_PROBE, mode], capture_output=True,
+                          text=True, check=True, cwd=cwd)
+    mapped, kept = map(int, done.stdout.split())
+    return mapped, kept
+
+
+def test_fix_malloc_reuses_freed_memory(tmp_path) -> None:
+    """glibc's default maps fresh 2 MB blocks and returns them when freed (so
+    each new one page-faults); after fix_malloc the heap serves and keeps them."""
+    mapped, kept = _malloc_probe("default", tmp_path)
+    assert mapped >= 32 * (2 << 20) and kept < 8 << 20
+    mapped, kept = _malloc_probe("fixed", tmp_path)
+    assert mapped == 0 and kept >= 30 * (2 << 20)
