@@ -1,0 +1,26 @@
+"""Smoke test of ``products_bound.py`` (a profiling script, run by hand)."""
+
+import pytest
+
+import products_bound
+from fastrnn.shapes import QUICK_SHAPES
+
+
+@pytest.mark.parametrize("forward", [False, True])
+def test_products_bound_prints_a_row_per_shape(capsys, forward):
+    assert products_bound.main(["--quick", "--budget", "0.01"] + ["--forward"] * forward) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("malloc:")
+    rows = [line.split() for line in lines[2:]]
+    assert [tuple(map(int, r[:4])) for r in rows] == [tuple(s[:4]) for s in QUICK_SHAPES]
+    for r in rows:
+        ref, fast, products, speedup, bound = map(float, r[4:])
+        assert ref > 0 and fast > 0 and products > 0
+        assert speedup == pytest.approx(ref / fast, abs=_rounding(ref, fast))
+        assert bound == pytest.approx(ref / products, abs=_rounding(ref, products))
+
+
+def _rounding(a, b):
+    """How far a ratio printed to 0.01 can be from that of a and b printed to 0.001."""
+    h = 0.0005
+    return max((a + h) / (b - h) - a / b, a / b - (a - h) / (b + h)) + 0.005 + 1e-9
