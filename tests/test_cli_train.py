@@ -5,7 +5,7 @@ import pytest
 
 from fastrnn.cli import main
 from fastrnn.lm import data
-from fastrnn.lm.train import TrainConfig, Trainer, make_model, perplexity
+from fastrnn.lm.train import TrainConfig, Trainer, compare_backends, make_model, perplexity
 
 SMALL = ["--corpus-size", "3000", "--epochs", "1", "--wordvec", "16", "--hidden", "16",
          "--compare", "5", "--quiet"]
@@ -37,6 +37,23 @@ def test_a_small_model_gets_near_the_known_floor():
     ppl = perplexity(model, corpus.test)
     floor = source.perplexity_floor()
     assert floor < ppl < 1.25 * floor
+
+
+def test_compare_backends_trains_both_in_turns_like_one_plain_run():
+    """Blocks of 3, 2 and 2 steps continue one run: the losses are those of 7
+    plain steps of the numpy backend, and fastrnn's match them."""
+    corpus, _ = data.builtin_corpus(train_tokens=3000, valid_tokens=100, test_tokens=100)
+    cfg = TrainConfig(wordvec_size=16, hidden_size=16)
+    vocab = len(corpus.vocab)
+    cmp = compare_backends(corpus.train, vocab, cfg, iterations=7, blocks=3)
+    plain = Trainer(make_model(cfg, vocab, "numpy"), corpus.train, cfg)
+    expected = [plain.step() for _ in range(7)]
+    np.testing.assert_allclose(cmp.losses["numpy"], expected, rtol=1e-6)
+    np.testing.assert_allclose(cmp.losses["fastrnn"], expected, rtol=1e-4)
+    assert cmp.iterations == 7 and min(cmp.tokens_per_s.values()) > 0
+    assert cmp.speedup == cmp.tokens_per_s["fastrnn"] / cmp.tokens_per_s["numpy"]
+    with pytest.raises(ValueError, match="iterations and blocks must be >= 1"):
+        compare_backends(corpus.train, vocab, cfg, iterations=0)
 
 
 def test_training_is_reproducible_with_a_seed(capsys):

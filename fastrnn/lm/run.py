@@ -21,6 +21,7 @@ from .train import History, TrainConfig, Trainer, compare_backends, make_model, 
 
 # Iterations per backend of the speed comparison that ends every run.
 FINAL_COMPARE_ITERS = 200
+COMPARE_BLOCKS = 10
 
 
 def _load_data(args: argparse.Namespace) -> tuple[data.Corpus, data.MarkovSource | None]:
@@ -159,8 +160,9 @@ def _run(args: argparse.Namespace) -> int:
 
     iters = args.compare or FINAL_COMPARE_ITERS
     start = time.perf_counter()
-    cmp = compare_backends(corpus.train, len(corpus.vocab), cfg, iters)
-    print(f"speed, {iters} training iterations each from the same weights: numpy layers "
+    cmp = compare_backends(corpus.train, len(corpus.vocab), cfg, iters, COMPARE_BLOCKS)
+    print(f"speed, {iters} training iterations each from the same weights, in turns "
+          f"(best block of {min(iters, COMPARE_BLOCKS)}): numpy layers "
           f"{cmp.tokens_per_s['numpy']:,.0f} tokens/s, fastrnn "
           f"{cmp.tokens_per_s['fastrnn']:,.0f} tokens/s, speed-up {cmp.speedup:.2f}x, "
           f"largest loss difference {cmp.max_loss_diff:.2e} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -138,20 +139,32 @@ class Comparison:
 
 
 def compare_backends(corpus: np.ndarray, vocab_size: int, cfg: TrainConfig,
-                     iterations: int = 200) -> Comparison:
+                     iterations: int = 200, blocks: int = 10) -> Comparison:
     """Train ``iterations`` steps with each backend from the same initial weights.
 
     Each backend is warmed up on a throw-away copy first (fastrnn compiles or
-    loads its kernels), then timed over the whole run.
+    loads its kernels). Then the two train in turns, a block of steps each
+    (``blocks`` blocks), so that drifting machine load hits both alike; the
+    speed of each is that of its fastest block, as ``fastrnn bench`` takes
+    the best round.
     """
-    speeds, losses = {}, {}
+    if iterations < 1 or blocks < 1:
+        raise ValueError(f"iterations and blocks must be >= 1, got {iterations} and {blocks}")
+    trainers: dict[str, Trainer] = {}
     for backend in ("numpy", "fastrnn"):
         warm = Trainer(make_model(cfg, vocab_size, backend), corpus, cfg)
         for _ in range(3):
             warm.step()
-        trainer = Trainer(make_model(cfg, vocab_size, backend), corpus, cfg)
-        start = time.perf_counter()
-        losses[backend] = np.array([trainer.step() for _ in range(iterations)])
-        seconds = time.perf_counter() - start
-        speeds[backend] = iterations * cfg.batch_size * cfg.time_size / seconds
-    return Comparison(iterations, speeds, losses)
+        trainers[backend] = Trainer(make_model(cfg, vocab_size, backend), corpus, cfg)
+    losses: dict[str, list[float]] = {backend: [] for backend in trainers}
+    best = {backend: math.inf for backend in trainers}
+    blocks = min(blocks, iterations)
+    for i in range(blocks):
+        size = iterations // blocks + (i < iterations % blocks)
+        for backend, trainer in trainers.items():
+            start = time.perf_counter()
+            losses[backend] += [trainer.step() for _ in range(size)]
+            best[backend] = min(best[backend], (time.perf_counter() - start) / size)
+    tokens = cfg.batch_size * cfg.time_size
+    return Comparison(iterations, {backend: tokens / best[backend] for backend in best},
+                      {backend: np.array(values) for backend, values in losses.items()})
