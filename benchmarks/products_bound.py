@@ -11,21 +11,24 @@ needs faster products than OpenBLAS's, not less overhead around them.
 The per-step products are called from a Python loop (about 1 us per call),
 so the bound is loose where the steps are tiny (the first two shapes: call
 overhead and latency limit those, and N = 1 does not use OpenBLAS for them).
+With ``--lm``, the same for a training step of the language model: the
+numpy and fastrnn backends, and the products of its RNN and output layer.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/products_bound.py
-        [--forward] [--dtype float64] [--quick] [--budget SECONDS]
+        [--forward] [--dtype float64] [--lm] [--quick] [--budget SECONDS]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
 from fastrnn import TimeRNN, reference
 from fastrnn.bench import DEFAULT_BUDGET, fix_malloc, make_inputs, time_alternating
+from fastrnn.lm.train import TrainConfig, Trainer, make_model
 from fastrnn.shapes import BENCH_SHAPES, QUICK_SHAPES, Shape
 
 
@@ -55,19 +58,33 @@ def products(shape: Shape, dtype: str, forward_only: bool) -> Callable[[], None]
     return run
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print, per shape: reference, fastrnn and products-only ms, the
-    speed-up, and its bound (reference over products)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--forward", action="store_true", help="forward alone")
-    parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
-    parser.add_argument("--quick", action="store_true", help="the small stand-in shapes")
-    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
-                        help="seconds of timing per shape (default: %(default)s)")
-    args = parser.parse_args(argv)
-    print(fix_malloc())
-    print(f"{'N':>4} {'T':>5} {'D':>4} {'H':>4}  {'reference ms':>12} {'fastrnn ms':>10} "
-          f"{'products ms':>11} {'speed-up':>8} {'bound':>6}")
+# The language-model sizes of test_bench_timernn.py: (V, N, T), D = H = 100.
+LM_SIZES = ((300, 10, 5), (10000, 20, 35))
+
+
+def lm_products(vocab: int, batch: int, steps: int) -> Callable[[], None]:
+    """Return a function doing the matrix products of one training step of the
+    language model (``SimpleRnnlm``), alone: the RNN's, and the output
+    layer's (N*T, H) @ (H, V) and its two gradients."""
+    cfg = TrainConfig(batch_size=batch, time_size=steps)
+    rnn = products(Shape(batch, steps, cfg.wordvec_size, cfg.hidden_size, "lm"), "float32",
+                   forward_only=False)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch * steps, cfg.hidden_size)).astype(np.float32)
+    w = rng.standard_normal((cfg.hidden_size, vocab)).astype(np.float32)
+    dout = rng.standard_normal((batch * steps, vocab)).astype(np.float32)
+    out, dw, dx = np.empty_like(dout), np.empty_like(w), np.empty_like(x)
+
+    def run() -> None:
+        rnn()
+        np.matmul(x, w, out=out)
+        np.matmul(x.T, dout, out=dw)
+        np.matmul(dout, w.T, out=dx)
+
+    return run
+
+
+def _timernn_rows(args: argparse.Namespace) -> Iterator[tuple[str, list[Callable[[], object]]]]:
     for shape in QUICK_SHAPES if args.quick else BENCH_SHAPES:
         wx, wh, b, xs, dhs = make_inputs(shape, args.dtype, seed=0)
         calls = []
@@ -76,13 +93,44 @@ def main(argv: list[str] | None = None) -> int:
                 calls.append(lambda layer=layer: layer.forward(xs))
             else:
                 calls.append(lambda layer=layer: (layer.forward(xs), layer.backward(dhs)))
-        calls.append(products(shape, args.dtype, args.forward))
+        yield (f"{shape.N:4d} {shape.T:5d} {shape.D:4d} {shape.H:4d}",
+               calls + [products(shape, args.dtype, args.forward)])
+
+
+def _lm_rows(args: argparse.Namespace) -> Iterator[tuple[str, list[Callable[[], object]]]]:
+    for vocab, batch, steps in LM_SIZES[:1] if args.quick else LM_SIZES:
+        cfg = TrainConfig(batch_size=batch, time_size=steps)
+        # As in test_bench_timernn.py: random ids, the models from one seed.
+        corpus = np.random.default_rng(0).integers(0, vocab, 20 * batch * steps + 1)
+        calls = [Trainer(make_model(cfg, vocab, backend), corpus, cfg).step
+                 for backend in ("numpy", "fastrnn")]
+        yield f"{vocab:6d} {batch:4d} {steps:5d}", calls + [lm_products(vocab, batch, steps)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print, per shape: reference, fastrnn and products-only ms, the
+    speed-up, and its bound (reference over products)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--forward", action="store_true", help="forward alone")
+    parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    parser.add_argument("--lm", action="store_true",
+                        help="a training step of the language model instead (float32)")
+    parser.add_argument("--quick", action="store_true", help="the small stand-in shapes")
+    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
+                        help="seconds of timing per shape (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.lm and (args.forward or args.dtype != "float32"):
+        parser.error("--lm times float32 training steps: no --forward or --dtype")
+    print(fix_malloc())
+    size = f"{'V':>6} {'N':>4} {'T':>5}" if args.lm else f"{'N':>4} {'T':>5} {'D':>4} {'H':>4}"
+    print(f"{size}  {'reference ms':>12} {'fastrnn ms':>10} {'products ms':>11} "
+          f"{'speed-up':>8} {'bound':>6}")
+    for label, calls in (_lm_rows if args.lm else _timernn_rows)(args):
         for call in calls:  # warm-up (and fastrnn's compile or cache load)
             call()
         ref_s, fast_s, prod_s = time_alternating(calls, args.budget)
-        print(f"{shape.N:4d} {shape.T:5d} {shape.D:4d} {shape.H:4d}  {ref_s * 1e3:12.3f} "
-              f"{fast_s * 1e3:10.3f} {prod_s * 1e3:11.3f} {ref_s / fast_s:8.2f} "
-              f"{ref_s / prod_s:6.2f}", flush=True)
+        print(f"{label}  {ref_s * 1e3:12.3f} {fast_s * 1e3:10.3f} {prod_s * 1e3:11.3f} "
+              f"{ref_s / fast_s:8.2f} {ref_s / prod_s:6.2f}", flush=True)
     return 0
 
 

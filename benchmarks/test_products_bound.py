@@ -6,18 +6,29 @@ import products_bound
 from fastrnn.shapes import QUICK_SHAPES
 
 
-@pytest.mark.parametrize("forward", [False, True])
-def test_products_bound_prints_a_row_per_shape(capsys, forward):
-    assert products_bound.main(["--quick", "--budget", "0.01"] + ["--forward"] * forward) == 0
+@pytest.mark.parametrize("mode, sizes", [
+    ([], [tuple(s[:4]) for s in QUICK_SHAPES]),
+    (["--forward"], [tuple(s[:4]) for s in QUICK_SHAPES]),
+    (["--lm"], [products_bound.LM_SIZES[0]]),
+])
+def test_products_bound_prints_a_row_per_shape(capsys, mode, sizes):
+    assert products_bound.main(["--quick", "--budget", "0.01"] + mode) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("malloc:")
     rows = [line.split() for line in lines[2:]]
-    assert [tuple(map(int, r[:4])) for r in rows] == [tuple(s[:4]) for s in QUICK_SHAPES]
+    n = len(sizes[0])
+    assert [tuple(map(int, r[:n])) for r in rows] == sizes
     for r in rows:
-        ref, fast, products, speedup, bound = map(float, r[4:])
+        ref, fast, products, speedup, bound = map(float, r[n:])
         assert ref > 0 and fast > 0 and products > 0
         assert speedup == pytest.approx(ref / fast, abs=_rounding(ref, fast))
         assert bound == pytest.approx(ref / products, abs=_rounding(ref, products))
+
+
+def test_lm_takes_no_forward_or_dtype(capsys):
+    with pytest.raises(SystemExit):
+        products_bound.main(["--lm", "--forward"])
+    assert "--lm times float32 training steps" in capsys.readouterr().err
 
 
 def _rounding(a, b):
