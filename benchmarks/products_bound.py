@@ -8,9 +8,10 @@ time over the products' time bounds the speed-up of any TimeRNN that leaves
 these products to OpenBLAS: where a target is above it, reaching the target
 needs faster products than OpenBLAS's, not less overhead around them.
 
-The per-step products are called from a Python loop (about 1 us per call),
-so the bound is loose where the steps are tiny (the first two shapes: call
-overhead and latency limit those, and N = 1 does not use OpenBLAS for them).
+The per-step products are called as fastrnn calls them: from a Numba loop
+(Numba's np.dot, SciPy's OpenBLAS) where they are small, else from Python
+(about 1 us per call, under 1% of such a product). With one sequence and
+H <= 64 fastrnn does not use OpenBLAS for them, so no bound is printed.
 With ``--lm``, the same for a training step of the language model: the
 numpy and fastrnn backends, and the products of its RNN and output layer.
 
@@ -26,10 +27,19 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from fastrnn import TimeRNN, reference
+from fastrnn import TimeRNN, layers, reference
 from fastrnn.bench import DEFAULT_BUDGET, fix_malloc, make_inputs, time_alternating
+from fastrnn.kernels._jit import kernel
+from fastrnn.kernels.rnn import forward_steps_one_row
 from fastrnn.lm.train import TrainConfig, Trainer, make_model
 from fastrnn.shapes import BENCH_SHAPES, QUICK_SHAPES, Shape
+
+
+@kernel
+def _repeat_dot(a, w, out, times):
+    # The per-step products of fastrnn's Numba time loops (forward_steps).
+    for _ in range(times):
+        np.dot(a, w, out)
 
 
 def products(shape: Shape, dtype: str, forward_only: bool) -> Callable[[], None]:
@@ -43,20 +53,31 @@ def products(shape: Shape, dtype: str, forward_only: bool) -> Callable[[], None]
     dxs, dwx, dwh = np.empty_like(flat_x), np.empty_like(wx), np.empty_like(wh)
     wh_t = wh.T.copy()
 
+    in_numba = n * h * h <= layers._NUMBA_STEP_MAX_MACS
+
+    def steps(a: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
+        if in_numba:
+            _repeat_dot(a, w, out, t)
+        else:
+            for _ in range(t):
+                np.matmul(a, w, out=out)
+
     def run() -> None:
         np.matmul(flat_x, wx, out=hs)
-        for _ in range(t):
-            np.matmul(state, wh, out=work)
+        steps(state, wh, work)
         if forward_only:
             return
-        for _ in range(t):
-            np.matmul(work, wh_t, out=state)
+        steps(work, wh_t, state)
         np.matmul(flat_dts, wx.T, out=dxs)
         np.matmul(flat_x.T, flat_dts, out=dwx)
         np.matmul(hs[:-1].T, flat_dts[1:], out=dwh)
 
     return run
 
+
+# A table row: its size columns, the calls to time (reference, fastrnn,
+# products alone), and whether reference over products is a bound.
+Row = tuple[str, list[Callable[[], object]], bool]
 
 # The language-model sizes of test_bench_timernn.py: (V, N, T), D = H = 100.
 LM_SIZES = ((300, 10, 5), (10000, 20, 35))
@@ -84,7 +105,7 @@ def lm_products(vocab: int, batch: int, steps: int) -> Callable[[], None]:
     return run
 
 
-def _timernn_rows(args: argparse.Namespace) -> Iterator[tuple[str, list[Callable[[], object]]]]:
+def _timernn_rows(args: argparse.Namespace) -> Iterator[Row]:
     for shape in QUICK_SHAPES if args.quick else BENCH_SHAPES:
         wx, wh, b, xs, dhs = make_inputs(shape, args.dtype, seed=0)
         calls = []
@@ -93,18 +114,21 @@ def _timernn_rows(args: argparse.Namespace) -> Iterator[tuple[str, list[Callable
                 calls.append(lambda layer=layer: layer.forward(xs))
             else:
                 calls.append(lambda layer=layer: (layer.forward(xs), layer.backward(dhs)))
+        loops = layers._time_loops(shape.N, shape.H)
+        one_row = loops is not None and loops[0] is forward_steps_one_row
         yield (f"{shape.N:4d} {shape.T:5d} {shape.D:4d} {shape.H:4d}",
-               calls + [products(shape, args.dtype, args.forward)])
+               calls + [products(shape, args.dtype, args.forward)], not one_row)
 
 
-def _lm_rows(args: argparse.Namespace) -> Iterator[tuple[str, list[Callable[[], object]]]]:
+def _lm_rows(args: argparse.Namespace) -> Iterator[Row]:
     for vocab, batch, steps in LM_SIZES[:1] if args.quick else LM_SIZES:
         cfg = TrainConfig(batch_size=batch, time_size=steps)
         # As in test_bench_timernn.py: random ids, the models from one seed.
         corpus = np.random.default_rng(0).integers(0, vocab, 20 * batch * steps + 1)
         calls = [Trainer(make_model(cfg, vocab, backend), corpus, cfg).step
                  for backend in ("numpy", "fastrnn")]
-        yield f"{vocab:6d} {batch:4d} {steps:5d}", calls + [lm_products(vocab, batch, steps)]
+        yield (f"{vocab:6d} {batch:4d} {steps:5d}", calls + [lm_products(vocab, batch, steps)],
+               True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,12 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     size = f"{'V':>6} {'N':>4} {'T':>5}" if args.lm else f"{'N':>4} {'T':>5} {'D':>4} {'H':>4}"
     print(f"{size}  {'reference ms':>12} {'fastrnn ms':>10} {'products ms':>11} "
           f"{'speed-up':>8} {'bound':>6}")
-    for label, calls in (_lm_rows if args.lm else _timernn_rows)(args):
+    for label, calls, bounded in (_lm_rows if args.lm else _timernn_rows)(args):
         for call in calls:  # warm-up (and fastrnn's compile or cache load)
             call()
         ref_s, fast_s, prod_s = time_alternating(calls, args.budget)
+        bound = f"{ref_s / prod_s:6.2f}" if bounded else f"{'-':>6}"
         print(f"{label}  {ref_s * 1e3:12.3f} {fast_s * 1e3:10.3f} {prod_s * 1e3:11.3f} "
-              f"{ref_s / fast_s:8.2f} {ref_s / prod_s:6.2f}", flush=True)
+              f"{ref_s / fast_s:8.2f} {bound}", flush=True)
     return 0
 
 

@@ -108,21 +108,33 @@ def fix_malloc() -> str:
     Blocks up to 32 MiB then come from the heap, and freed memory is kept for
     reuse instead of being returned to the system, so no implementation pays
     page faults for memory it allocates again on every call, whatever the
-    process did before. Elsewhere than on glibc nothing changes.
+    process did before. Without glibc nothing changes.
 
     Returns
     -------
     A line for the report's header that says what was done.
     """
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
+    if not _glibc():
         return "malloc: not glibc's, left as it is (times may depend on the process's history)"
-    if mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX) and mallopt(_M_TRIM_THRESHOLD,
-                                                                     2**31 - 1):
-        return ("malloc: glibc's, thresholds fixed (blocks up to 32 MiB from the heap, "
-                "freed memory kept): no page faults for memory allocated again every call")
-    return "malloc: glibc's, but mallopt refused to fix its thresholds"
+    mallopt = ctypes.CDLL("libc.so.6").mallopt
+    done = [mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX) == 1,
+            mallopt(_M_TRIM_THRESHOLD, 2**31 - 1) == 1]
+    if not all(done):
+        return (f"malloc: glibc's; mallopt refused {'the mmap' if not done[0] else 'the trim'}"
+                " threshold (times may depend on the process's history)")
+    line = ("malloc: glibc's, thresholds fixed (blocks up to 32 MiB from the heap, "
+            "freed memory kept): no page faults for memory allocated again every call")
+    if os.environ.get("LD_PRELOAD"):
+        line += " (LD_PRELOAD is set: if it loads another malloc, that one is unchanged)"
+    return line
+
+
+def _glibc() -> bool:
+    """Whether this process runs on glibc (not musl, macOS or Windows)."""
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") is not None
+    except (AttributeError, ValueError, OSError):  # no confstr, or no such name
+        return False
 
 
 def make_inputs(shape: Shape, dtype: np.dtype | str, seed: int) -> Inputs:

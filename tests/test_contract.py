@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import fastrnn
-from fastrnn import reference
+from fastrnn import layers, reference
 from conftest import assert_close, make_params
 
 
@@ -28,7 +28,8 @@ def test_params_are_the_arrays_passed_in_and_grads_are_fixed(rng, cls):
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-@pytest.mark.parametrize("N, H", [(2, 3), (8, 256)], ids=["numba-loop", "numpy-loop"])
+@pytest.mark.parametrize("N, H", [(1, 3), (2, 3), (8, 256)],
+                         ids=["one-row-loop", "numba-loop", "numpy-loop"])
 def test_calls_never_write_to_params(rng, order, N, H):
     """Forward and backward only read Wx, Wh and b, whatever their memory
     order (backward uses a transposed copy of Wh as scratch: never Wh)."""
@@ -40,6 +41,18 @@ def test_calls_never_write_to_params(rng, order, N, H):
         layer.backward(rng.standard_normal((N, 4, H)).astype(np.float32))
     for p, b in zip(params, before):
         np.testing.assert_array_equal(p, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_aligned_copy_is_a_64_byte_aligned_c_copy(rng, dtype):
+    """What the one-row loops get for Wh (and backward for Wh.T): the same
+    values, C order, on a 64-byte boundary, sharing no memory with the input."""
+    wh = rng.standard_normal((7, 7)).astype(dtype)
+    for a in (wh, wh.T, wh[1:, 1:]):
+        copy = layers._aligned_copy(a)
+        assert copy.ctypes.data % 64 == 0 and copy.flags.c_contiguous
+        assert copy.dtype == a.dtype and not np.shares_memory(copy, wh)
+        np.testing.assert_array_equal(copy, a)
 
 
 def test_in_place_optimizer_updates_are_seen_by_the_next_call(rng):

@@ -279,14 +279,16 @@ from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 
 assert numba.config.DISABLE_JIT
 for f in (fastrnn.kernels.rnn.forward_steps, fastrnn.kernels.rnn.forward_step,
-          fastrnn.kernels.lm.softmax_cross_entropy):
+          fastrnn.kernels.rnn.forward_steps_one_row, fastrnn.kernels.lm.softmax_cross_entropy):
     assert not isinstance(f, Dispatcher), f  # really plain Python
 
 rng = np.random.default_rng(11)
 out = {}
-# "small": the time loop inside the kernels; "large": N*H*H = 320,000 >
-# 262,144, the time loop in Python around the per-step kernels.
-for tag, (N, T, D, H) in {"small": (2, 4, 3, 5), "large": (2, 3, 3, 400)}.items():
+# "one_row": the time loop and its product inside the kernels; "small": the
+# time loop inside the kernels; "large": N*H*H = 320,000 > 262,144, the time
+# loop in Python around the per-step kernels.
+for tag, (N, T, D, H) in {"one_row": (1, 4, 3, 11), "small": (2, 4, 3, 5),
+                          "large": (2, 3, 3, 400)}.items():
     Wx = rng.standard_normal((D, H)) / np.sqrt(D)
     Wh = 0.9 * rng.standard_normal((H, H)) / np.sqrt(H)
     b = 0.1 * rng.standard_normal(H)
@@ -354,7 +356,7 @@ def test_disable_jit_runs_the_kernels_as_python_and_matches_the_reference(tmp_pa
     _run_python(_CHILD_NO_JIT, str(out), env=_child_env(NUMBA_DISABLE_JIT="1"), cwd=tmp_path)
     f = dict(np.load(out))
 
-    for tag in ("small", "large"):
+    for tag in ("one_row", "small", "large"):
         g = {k[len(tag) + 1:]: v for k, v in f.items() if k.startswith(tag + "_")}
         ref = reference.TimeRNN(g["Wx"], g["Wh"], g["b"])
         _assert_within_1e10(g["hs"], ref.forward(g["xs"]), f"{tag} hs")
@@ -622,17 +624,21 @@ def nrt_allocations(N, T, D, H):
 
 print("RESULT " + json.dumps({"short": nrt_allocations(1, 1_000, 8, 8),
                               "long": nrt_allocations(1, 100_000, 8, 8),
+                              "short_blas": nrt_allocations(2, 1_000, 8, 8),
+                              "long_blas": nrt_allocations(2, 100_000, 8, 8),
                               "numpy_loop": nrt_allocations(2, 50, 3, 400)}))
 '''
 
 
 def test_the_kernels_allocate_nothing_per_step_and_free_what_they_allocate(tmp_path):
     """What tracemalloc cannot see: Numba's runtime (NRT) allocations, counted
-    with NUMBA_NRT_STATS=1. The fused time loops allocate the same at
-    T=1,000 and T=100,000; every allocation is freed."""
+    with NUMBA_NRT_STATS=1. The fused time loops (one-row at N = 1, with
+    BLAS at N = 2) allocate the same at T=1,000 and T=100,000; every
+    allocation is freed."""
     proc = _run_python(_CHILD_NRT, env=_child_env(NUMBA_NRT_STATS="1"), cwd=tmp_path)
     res = _result(proc.stdout)
     assert res["short"]["alloc"] == res["long"]["alloc"], res
+    assert res["short_blas"]["alloc"] == res["long_blas"]["alloc"], res
     for case in res.values():
         assert case["alloc"] == case["free"], res
 

@@ -21,6 +21,7 @@ from .train import History, TrainConfig, Trainer, compare_backends, make_model, 
 
 # Iterations per backend of the speed comparison that ends every run.
 FINAL_COMPARE_ITERS = 200
+# Blocks per backend it times in turns (each backend's speed: its fastest block).
 COMPARE_BLOCKS = 10
 
 
@@ -161,8 +162,9 @@ def _run(args: argparse.Namespace) -> int:
     iters = args.compare or FINAL_COMPARE_ITERS
     start = time.perf_counter()
     cmp = compare_backends(corpus.train, len(corpus.vocab), cfg, iters, COMPARE_BLOCKS)
+    blocks = min(iters, COMPARE_BLOCKS)
     print(f"speed, {iters} training iterations each from the same weights, in turns "
-          f"(best block of {min(iters, COMPARE_BLOCKS)}): numpy layers "
+          f"(the fastest of {blocks} blocks of about {iters / blocks:.0f}): numpy layers "
           f"{cmp.tokens_per_s['numpy']:,.0f} tokens/s, fastrnn "
           f"{cmp.tokens_per_s['fastrnn']:,.0f} tokens/s, speed-up {cmp.speedup:.2f}x, "
           f"largest loss difference {cmp.max_loss_diff:.2e} "

@@ -143,10 +143,20 @@ def compare_backends(corpus: np.ndarray, vocab_size: int, cfg: TrainConfig,
     """Train ``iterations`` steps with each backend from the same initial weights.
 
     Each backend is warmed up on a throw-away copy first (fastrnn compiles or
-    loads its kernels). Then the two train in turns, a block of steps each
-    (``blocks`` blocks), so that drifting machine load hits both alike; the
-    speed of each is that of its fastest block, as ``fastrnn bench`` takes
-    the best round.
+    loads its kernels). Then the two train in turns, a block of steps each,
+    so that drifting machine load hits both alike; the speed of each is that
+    of its fastest block, as ``fastrnn bench`` takes the best round.
+
+    Parameters
+    ----------
+    corpus, vocab_size, cfg : what to train on, and how (as for ``Trainer``).
+    iterations : training steps per backend, >= 1.
+    blocks : blocks of about ``iterations / blocks`` steps per backend
+        (at most ``iterations``), >= 1.
+
+    Raises
+    ------
+    ValueError : iterations or blocks below 1.
     """
     if iterations < 1 or blocks < 1:
         raise ValueError(f"iterations and blocks must be >= 1, got {iterations} and {blocks}")
