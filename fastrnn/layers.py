@@ -33,21 +33,6 @@ _NUMBA_STEP_MAX_MACS = 4 * 65536
 _ONE_ROW_MAX_H = 64
 
 
-def _aligned_copy(a: np.ndarray) -> np.ndarray:
-    """A C-contiguous copy of ``a`` whose data starts on a 64-byte boundary.
-
-    The one-row loops load every row of Wh at every step, in SIMD vectors;
-    numpy aligns its arrays to 16 bytes only, and with a 32-byte vector
-    split across two cache lines those loops run 20-30% slower (so a
-    process's speed depended on where its copy of Wh happened to land).
-    """
-    raw = np.empty(a.nbytes + 64, dtype=np.uint8)
-    start = -raw.ctypes.data % 64
-    out = raw[start:start + a.nbytes].view(a.dtype).reshape(a.shape)
-    out[...] = a
-    return out
-
-
 def _time_loops(n_batch: int, d_h: int) -> tuple[Callable, Callable] | None:
     """The kernels of the forward and backward time loops for this shape, or
     None when each step's product goes to numpy instead (too large)."""
@@ -72,10 +57,7 @@ def _forward(params: Params, xs: np.ndarray, h0: np.ndarray) -> tuple[np.ndarray
     work = np.empty_like(h)
     loops = _time_loops(n_batch, d_h)
     if loops is not None:
-        # The one-row loops read Wh in SIMD vectors: give them an aligned copy
-        # (at most 64 x 64).
-        one_row = loops[0] is forward_steps_one_row
-        loops[0](_aligned_copy(wh) if one_row else wh, b, h, hs, work)
+        loops[0](wh, b, h, hs, work)
     else:
         for t in range(n_steps):
             np.matmul(h, wh, out=work)
@@ -103,7 +85,7 @@ def _backward(params: Params, grads: list[np.ndarray], xs: np.ndarray,
     # Every step multiplies by wh.T: one C-contiguous copy makes those products
     # plain GEMMs, which OpenBLAS runs up to 1.7x faster than on the view.
     # (Always a copy, never a view of wh: it is reused as scratch below.)
-    wh_t = _aligned_copy(wh.T)
+    wh_t = wh.T.copy()
     loops = _time_loops(n_batch, d_h)
     if loops is not None:
         loops[1](wh_t, hs, dhs, dh, dts, work)

@@ -13,7 +13,8 @@ sequence (N = 1), the ``*_one_row`` loops do the product themselves.
 
 All arrays are C-contiguous and of one float dtype, with shapes checked by
 ``fastrnn._validate`` before any kernel runs (Numba does no bounds
-checking). Outputs and workspaces come last; nothing is allocated here.
+checking). Outputs and workspaces come last; nothing is allocated here but
+the one-row loops' aligned copy of their H x H matrix, once per call.
 
 Notation: N batch, T steps, H hidden size.
 """
@@ -48,6 +49,21 @@ def _row_times(a, w, out):
     for i in range(n_in8, n_in):
         for j in range(n_out):
             out[0, j] += a[0, i] * w[i, j]
+
+
+@inline_kernel
+def _aligned_copy(a):
+    # A C-contiguous copy of the 2-D a that starts on a 64-byte boundary, for
+    # the one-row loops: they read every row of their matrix at every step,
+    # in SIMD vectors, and numpy aligns its arrays to 16 bytes only; a vector
+    # split across two cache lines made those loops 20-30% slower (so their
+    # speed depended on where the caller's matrix happened to land).
+    n = a.shape[0] * a.shape[1]
+    buf = np.empty(n + 64 // a.itemsize, a.dtype)
+    start = (-buf.ctypes.data % 64) // a.itemsize
+    out = buf[start:start + n].reshape(a.shape)
+    out[:, :] = a
+    return out
 
 
 # The elementwise part of a step, inlined both into the time loops and into
@@ -101,8 +117,9 @@ def forward_steps(wh, b, h, hs, work):
 @kernel
 def forward_steps_one_row(wh, b, h, hs, work):
     """``forward_steps`` for N = 1, with its own product instead of BLAS."""
+    w = _aligned_copy(wh)
     for t in range(hs.shape[1]):
-        _row_times(h, wh, work)
+        _row_times(h, w, work)
         _forward_elementwise(work, b, h, hs, t)
 
 
@@ -137,9 +154,10 @@ def backward_steps(wh_t, hs, dhs, dh, dts, work):
 @kernel
 def backward_steps_one_row(wh_t, hs, dhs, dh, dts, work):
     """``backward_steps`` for N = 1, with its own product instead of BLAS."""
+    w = _aligned_copy(wh_t)
     for t in range(hs.shape[1] - 1, -1, -1):
         _backward_elementwise(dhs, hs, dh, dts, work, t)
-        _row_times(work, wh_t, dh)
+        _row_times(work, w, dh)
 
 
 _SUM_BLOCK = 64

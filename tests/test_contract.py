@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import fastrnn
-from fastrnn import layers, reference
+from fastrnn import reference
 from conftest import assert_close, make_params
 
 
@@ -41,18 +41,6 @@ def test_calls_never_write_to_params(rng, order, N, H):
         layer.backward(rng.standard_normal((N, 4, H)).astype(np.float32))
     for p, b in zip(params, before):
         np.testing.assert_array_equal(p, b)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_aligned_copy_is_a_64_byte_aligned_c_copy(rng, dtype):
-    """What the one-row loops get for Wh (and backward for Wh.T): the same
-    values, C order, on a 64-byte boundary, sharing no memory with the input."""
-    wh = rng.standard_normal((7, 7)).astype(dtype)
-    for a in (wh, wh.T, wh[1:, 1:]):
-        copy = layers._aligned_copy(a)
-        assert copy.ctypes.data % 64 == 0 and copy.flags.c_contiguous
-        assert copy.dtype == a.dtype and not np.shares_memory(copy, wh)
-        np.testing.assert_array_equal(copy, a)
 
 
 def test_in_place_optimizer_updates_are_seen_by_the_next_call(rng):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import fastrnn
 from fastrnn import layers, reference
-from fastrnn.kernels.rnn import forward_steps_one_row
+from fastrnn.kernels.rnn import _aligned_copy, forward_steps_one_row
 from conftest import assert_close, make_params, outputs_scale
 
 LAYOUTS = ("C", "F", "strided", "time-major", "float16-in", "other-float-in")
@@ -158,6 +158,18 @@ def test_one_sequence_matches_reference(H, dtype):
         assert_close(a, r)
     assert np.isnan(hs[0, 3:]).all() and not np.isnan(hs[0, :3]).any()
     assert np.isnan(dxs[0, :4]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_row_loops_work_on_a_64_byte_aligned_copy(dtype):
+    """Their matrix, copied to a 64-byte boundary (numpy only promises 16)."""
+    for shape in [(7, 9), (64, 64), (1, 1)]:
+        a = np.arange(np.prod(shape), dtype=dtype).reshape(shape)
+        for _ in range(8):  # fresh buffers land at different offsets
+            out = _aligned_copy(a)
+            assert out.ctypes.data % 64 == 0 and out.flags.c_contiguous
+            assert out.dtype == dtype and not np.shares_memory(out, a)
+            np.testing.assert_array_equal(out, a)
 
 
 def _assert_stateful_call_matches(N, T, D, H, dtype, seed):
