@@ -58,12 +58,13 @@ def _aligned_copy(a):
     # in SIMD vectors, and numpy aligns its arrays to 16 bytes only; a vector
     # split across two cache lines made those loops 20-30% slower (so their
     # speed depended on where the caller's matrix happened to land).
-    n = a.shape[0] * a.shape[1]
-    buf = np.empty(n + 64 // a.itemsize, a.dtype)
+    n_rows, n_cols = a.shape
+    buf = np.empty(n_rows * n_cols + 64 // a.itemsize, a.dtype)
     start = (-buf.ctypes.data % 64) // a.itemsize
-    out = buf[start:start + n].reshape(a.shape)
-    out[:, :] = a
-    return out
+    for i in range(n_rows):
+        for j in range(n_cols):
+            buf[start + i * n_cols + j] = a[i, j]
+    return buf[start:start + n_rows * n_cols].reshape((n_rows, n_cols))
 
 
 # The elementwise part of a step, inlined both into the time loops and into
