@@ -2,7 +2,7 @@
 (and PyTorch's CPU ``nn.RNN`` when torch is installed).
 
 fastrnn and the reference run in the same process, alternating round by
-round, so that drifting machine load hits both alike (DESIGN.md section 4).
+round, so that drifting machine load hits both alike.
 PyTorch runs in a child process per shape, right after: its OpenMP threads
 and OpenBLAS's spinning threads would slow each other in one process. The
 report is a table of times, speed-ups, the share of the GEMM roofline, peak
@@ -120,8 +120,9 @@ def fix_malloc() -> str:
     done = [mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX) == 1,
             mallopt(_M_TRIM_THRESHOLD, 2**31 - 1) == 1]
     if not all(done):
-        return (f"malloc: glibc's; mallopt refused {'the mmap' if not done[0] else 'the trim'}"
-                " threshold (times may depend on the process's history)")
+        refused = " and ".join(name for name, ok in zip(("mmap", "trim"), done) if not ok)
+        return (f"malloc: glibc's; mallopt refused the {refused} threshold (times may "
+                "depend on the process's history)")
     line = ("malloc: glibc's, thresholds fixed (blocks up to 32 MiB from the heap, "
             "freed memory kept): no page faults for memory allocated again every call")
     if os.environ.get("LD_PRELOAD"):

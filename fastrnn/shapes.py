@@ -1,6 +1,6 @@
 """The shapes fastrnn is measured on: one registry for benchmarks and tests.
 
-Each is (N, T, D, H) with the limit that dominates it (DESIGN.md section 4).
+Each is (N, T, D, H) with the limit that dominates it.
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ sequence (N = 1), the ``*_one_row`` loops do the product themselves.
 
 All arrays are C-contiguous and of one float dtype, with shapes checked by
 ``fastrnn._validate`` before any kernel runs (Numba does no bounds
-checking). Outputs and workspaces come last; nothing is allocated here but
-the one-row loops' aligned copy of their H x H matrix, once per call.
+checking). Outputs and workspaces come last. What is allocated here, once
+per call: the one-row loops' aligned copy of their H x H matrix and
+``sum_rows``'s row of partial sums.
 
 Notation: N batch, T steps, H hidden size.
 """

@@ -1,4 +1,4 @@
-"""What the book's models, optimizers and trainers rely on (DESIGN.md 1)."""
+"""What the book's models, optimizers and trainers rely on."""
 
 import numpy as np
 import pytest
