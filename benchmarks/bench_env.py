@@ -1,4 +1,5 @@
-"""What the benchmark modules record about the machine's setup.
+"""What the benchmark modules record about the machine's setup, and the
+language-model trainer they time.
 
 Not a conftest.py: the tests import helpers from theirs as ``conftest``,
 and a second conftest.py on the path would shadow it.
@@ -7,9 +8,11 @@ and a second conftest.py on the path would shadow it.
 import os
 
 import numba
+import numpy as np
 import threadpoolctl
 
 from fastrnn.bench import BLAS_ENV, fix_malloc
+from fastrnn.lm.train import TrainConfig, Trainer, make_model
 
 
 def setup_info():
@@ -36,3 +39,12 @@ def setup_info():
             "numba_threads": numba.config.NUMBA_NUM_THREADS,
             "malloc": malloc,
             **{name: os.environ.get(name, "unset") for name in BLAS_ENV}}
+
+
+def lm_trainer(vocab: int, batch: int, time: int, backend: str) -> Trainer:
+    """The chapter-5 model (``TrainConfig`` defaults but for batch and time)
+    of ``vocab`` words with ``backend``'s layers, on random word ids (20
+    batches' worth); every call builds the same weights from the same seed."""
+    cfg = TrainConfig(batch_size=batch, time_size=time)
+    corpus = np.random.default_rng(0).integers(0, vocab, 20 * batch * time + 1)
+    return Trainer(make_model(cfg, vocab, backend), corpus, cfg)

@@ -31,8 +31,10 @@ from fastrnn import TimeRNN, layers, reference
 from fastrnn.bench import DEFAULT_BUDGET, fix_malloc, make_inputs, time_alternating
 from fastrnn.kernels._jit import kernel
 from fastrnn.kernels.rnn import forward_steps_one_row
-from fastrnn.lm.train import TrainConfig, Trainer, make_model
-from fastrnn.shapes import BENCH_SHAPES, QUICK_SHAPES, Shape
+from fastrnn.lm.train import TrainConfig
+from fastrnn.shapes import BENCH_SHAPES, LM_SHAPES, QUICK_SHAPES, Shape
+
+from bench_env import lm_trainer
 
 
 @kernel
@@ -82,10 +84,6 @@ def products(shape: Shape, dtype: str, forward_only: bool) -> Callable[[], None]
 # products alone).
 Row = tuple[str, list[Callable[[], object]]]
 
-# The language-model sizes of test_bench_timernn.py: (V, N, T), D = H = 100.
-LM_SIZES = ((300, 10, 5), (10000, 20, 35))
-
-
 def lm_products(vocab: int, batch: int, steps: int) -> Callable[[], None]:
     """Return a function doing the matrix products of one training step of the
     language model (``SimpleRnnlm``), alone: the RNN's, and the output
@@ -122,11 +120,8 @@ def _timernn_rows(args: argparse.Namespace) -> Iterator[Row]:
 
 
 def _lm_rows(args: argparse.Namespace) -> Iterator[Row]:
-    for vocab, batch, steps in LM_SIZES[:1] if args.quick else LM_SIZES:
-        cfg = TrainConfig(batch_size=batch, time_size=steps)
-        # As in test_bench_timernn.py: random ids, the models from one seed.
-        corpus = np.random.default_rng(0).integers(0, vocab, 20 * batch * steps + 1)
-        calls = [Trainer(make_model(cfg, vocab, backend), corpus, cfg).step
+    for vocab, batch, steps in LM_SHAPES[:1] if args.quick else LM_SHAPES:
+        calls = [lm_trainer(vocab, batch, steps, backend).step
                  for backend in ("numpy", "fastrnn")]
         yield f"{vocab:6d} {batch:4d} {steps:5d}", calls + [lm_products(vocab, batch, steps)]
 

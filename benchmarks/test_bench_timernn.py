@@ -19,10 +19,9 @@ import pytest
 import fastrnn
 from fastrnn import reference
 from fastrnn.bench import make_inputs, torch_rnn
-from fastrnn.lm.train import TrainConfig, Trainer, make_model
-from fastrnn.shapes import BENCH_SHAPES, PHASE_FLOPS
+from fastrnn.shapes import BENCH_SHAPES, LM_SHAPES, PHASE_FLOPS
 
-from bench_env import setup_info
+from bench_env import lm_trainer, setup_info
 
 IMPLEMENTATIONS = ("fastrnn", "reference", "torch")
 # Steps of a smoke run. N, D and H stay as registered (they choose fastrnn's
@@ -125,12 +124,9 @@ def test_timernn(benchmark, shape, phase, impl, dtype):
 
 
 @pytest.mark.parametrize("backend", ["fastrnn", "numpy"])
-@pytest.mark.parametrize("vocab, batch, time", [(300, 10, 5), (10000, 20, 35)],
-                         ids=["ch5-V300", "ch6-V10000"])
+@pytest.mark.parametrize("vocab, batch, time", LM_SHAPES, ids=["ch5-V300", "ch6-V10000"])
 def test_language_model_training_step(benchmark, backend, vocab, batch, time):
-    cfg = TrainConfig(batch_size=batch, time_size=time)
-    corpus = np.random.default_rng(0).integers(0, vocab, 20 * batch * time + 1)
-    trainer = Trainer(make_model(cfg, vocab, backend), corpus, cfg)
+    trainer = lm_trainer(vocab, batch, time, backend)
     trainer.step()  # warm-up
     benchmark.group = f"LM training step V={vocab} N={batch} T={time}"
     benchmark.extra_info.update(setup_info(), tokens_per_step=batch * time)

@@ -3,13 +3,13 @@
 import pytest
 
 import products_bound
-from fastrnn.shapes import QUICK_SHAPES
+from fastrnn.shapes import LM_SHAPES, QUICK_SHAPES
 
 
 @pytest.mark.parametrize("mode, sizes", [
     ([], [tuple(s[:4]) for s in QUICK_SHAPES]),
     (["--forward"], [tuple(s[:4]) for s in QUICK_SHAPES]),
-    (["--lm"], [products_bound.LM_SIZES[0]]),
+    (["--lm"], [LM_SHAPES[0]]),
 ])
 def test_products_bound_prints_a_row_per_shape(capsys, mode, sizes):
     assert products_bound.main(["--quick", "--budget", "0.01"] + mode) == 0

@@ -35,6 +35,11 @@ BENCH_SHAPES = (
     Shape(64, 100, 512, 512, "GEMM"),
 )
 
+# The language model's benchmark sizes, (V, N, T) with D = H = 100 (the
+# chapter-5 model): the book's chapter-5 vocabulary, and chapter 6's size,
+# where the softmax over the vocabulary dominates.
+LM_SHAPES = ((300, 10, 5), (10000, 20, 35))
+
 # Small stand-ins with the same character, for smoke runs and CI.
 QUICK_SHAPES = (
     Shape(10, 5, 100, 100, "call overhead (book ch5)"),
