@@ -162,9 +162,9 @@ def _run(args: argparse.Namespace) -> int:
     iters = args.compare or FINAL_COMPARE_ITERS
     start = time.perf_counter()
     cmp = compare_backends(corpus.train, len(corpus.vocab), cfg, iters, COMPARE_BLOCKS)
-    blocks = min(iters, COMPARE_BLOCKS)
     print(f"speed, {iters} training iterations each from the same weights, in turns "
-          f"(the fastest of {blocks} blocks of about {iters / blocks:.0f}): numpy layers "
+          f"(the fastest of {cmp.blocks} blocks of about {iters / cmp.blocks:.0f}): "
+          f"numpy layers "
           f"{cmp.tokens_per_s['numpy']:,.0f} tokens/s, fastrnn "
           f"{cmp.tokens_per_s['fastrnn']:,.0f} tokens/s, speed-up {cmp.speedup:.2f}x, "
           f"largest loss difference {cmp.max_loss_diff:.2e} "

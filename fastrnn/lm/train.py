@@ -124,6 +124,7 @@ class Comparison:
     """Both backends trained from the same weights on the same batches."""
 
     iterations: int
+    blocks: int  # timed in turns; each backend's speed is that of its fastest block
     tokens_per_s: dict[str, float]
     losses: dict[str, np.ndarray]
 
@@ -176,5 +177,6 @@ def compare_backends(corpus: np.ndarray, vocab_size: int, cfg: TrainConfig,
             losses[backend] += [trainer.step() for _ in range(size)]
             best[backend] = min(best[backend], (time.perf_counter() - start) / size)
     tokens = cfg.batch_size * cfg.time_size
-    return Comparison(iterations, {backend: tokens / best[backend] for backend in best},
+    return Comparison(iterations, blocks,
+                      {backend: tokens / best[backend] for backend in best},
                       {backend: np.array(values) for backend, values in losses.items()})
