@@ -12,7 +12,6 @@ machine and BLAS setup; optionally JSON and a bar chart.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import datetime
 import gc
@@ -36,6 +35,7 @@ import scipy.linalg.cython_blas  # noqa: F401  (loads the BLAS Numba's np.dot us
 import threadpoolctl
 
 from . import reference
+from ._malloc import fix_malloc
 from .layers import TimeRNN
 from .shapes import PHASE_FLOPS, Shape
 
@@ -50,16 +50,6 @@ MIN_ROUNDS = 3
 PAUSE = 0.15
 # Environment variables that slow OpenBLAS on these machines.
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-
-# glibc's malloc adapts its thresholds to the blocks freed so far, so whether
-# a large array allocated again on every call reuses freed memory or is
-# mapped anew (and page-faulted in, page by page) depends on the process's
-# history. The book's RNN allocates H x H gradient arrays at every step: the
-# reference's forward at chapter 6's shape took 17 ms in one process and 62
-# ms in another. ``fix_malloc`` fixes the thresholds for a run.
-_M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
-_M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD_MAX = 32 << 20  # the largest glibc accepts on 64-bit machines
 
 Inputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -100,42 +90,6 @@ class Result:
     def speedup_vs_torch(self) -> float | None:
         """PyTorch time over fastrnn time, or None without PyTorch."""
         return None if self.torch_s is None else self.torch_s / self.fastrnn_s
-
-
-def fix_malloc() -> str:
-    """Fix glibc's malloc thresholds in this process, for reproducible timings.
-
-    Blocks up to 32 MiB then come from the heap, and freed memory is kept for
-    reuse instead of being returned to the system, so no implementation pays
-    page faults for memory it allocates again on every call, whatever the
-    process did before. Without glibc nothing changes.
-
-    Returns
-    -------
-    A line for the report's header that says what was done.
-    """
-    if not _glibc():
-        return "malloc: not glibc's, left as it is (times may depend on the process's history)"
-    mallopt = ctypes.CDLL("libc.so.6").mallopt
-    done = [mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_MAX) == 1,
-            mallopt(_M_TRIM_THRESHOLD, 2**31 - 1) == 1]
-    if not all(done):
-        refused = " and ".join(name for name, ok in zip(("mmap", "trim"), done) if not ok)
-        return (f"malloc: glibc's; mallopt refused the {refused} threshold (times may "
-                "depend on the process's history)")
-    line = ("malloc: glibc's, thresholds fixed (blocks up to 32 MiB from the heap, "
-            "freed memory kept): no page faults for memory allocated again every call")
-    if os.environ.get("LD_PRELOAD"):
-        line += " (LD_PRELOAD is set: if it loads another malloc, that one is unchanged)"
-    return line
-
-
-def _glibc() -> bool:
-    """Whether this process runs on glibc (not musl, macOS or Windows)."""
-    try:
-        return os.confstr("CS_GNU_LIBC_VERSION") is not None
-    except (AttributeError, ValueError, OSError):  # no confstr, or no such name
-        return False
 
 
 def make_inputs(shape: Shape, dtype: np.dtype | str, seed: int) -> Inputs:

@@ -26,6 +26,20 @@ def test_small_run_on_the_builtin_corpus_prints_floor_and_speed(capsys):
     assert "speed-up" in out and "tokens/s" in out
 
 
+def test_training_fixes_malloc_before_the_first_step(monkeypatch, capsys):
+    """``fastrnn train`` fixes glibc's malloc thresholds (``fix_malloc``)
+    before it trains, and says so unless --quiet."""
+    from fastrnn.lm import run
+    events = []
+    monkeypatch.setattr(run, "fix_malloc", lambda: events.append("malloc") or "malloc: spy")
+    epoch = run.Trainer.epoch
+    monkeypatch.setattr(run.Trainer, "epoch",
+                        lambda self, *a, **k: events.append("epoch") or epoch(self, *a, **k))
+    status, out, _ = _run(capsys, [a for a in SMALL if a != "--quiet"])
+    assert status == 0 and events == ["malloc", "epoch"]
+    assert "malloc: spy" in out.splitlines()
+
+
 def test_a_small_model_gets_near_the_known_floor():
     """Stated distance: within 25% of the source's perplexity floor after 4
     epochs of 50,000 tokens (measured: about 12% above)."""
