@@ -36,12 +36,12 @@ def _exp_shifted(x, shift, out):
 
 
 @reduction_kernel
-def softmax_cross_entropy(scores, row_max, targets, exps, inv_sums, losses):
-    """Softmax of every row, as exps and their inverse sums, and the
-    cross-entropy of its target.
+def softmax_cross_entropy(scores, row_max, targets, exps, sums, losses):
+    """Softmax of every row, as exps and their sums, and the cross-entropy
+    of its target.
 
-    The softmax is ``exps[r] * inv_sums[r]``; the backward multiplies by it
-    once, so the probabilities are never written out.
+    The softmax is ``exps[r] / sums[r]``; the backward scales each row once,
+    so the probabilities are never written out.
 
     Parameters
     ----------
@@ -50,7 +50,7 @@ def softmax_cross_entropy(scores, row_max, targets, exps, inv_sums, losses):
         select-based max reduction does not vectorise without ``nnan``).
     targets : (R,) int64 ids in [0, V), or -1 for rows that do not count.
     exps : (R, V) output, ``exp(scores[r] - row_max[r])``.
-    inv_sums : (R,) float64 output, ``1 / sum(exps[r])``.
+    sums : (R,) float64 output, ``sum(exps[r])``.
     losses : (R,) float64 output, ``-log softmax(scores[r])[targets[r]]``
         (0 where the target is -1), computed as
         ``log(sum(exp(s - max))) + max - s[target]``: no log of a rounded
@@ -64,22 +64,28 @@ def softmax_cross_entropy(scores, row_max, targets, exps, inv_sums, losses):
         s = 0.0
         for j in range(scores.shape[1]):
             s += exps[r, j]
-        inv_sums[r] = 1.0 / s
+        sums[r] = s
         t = targets[r]
         losses[r] = np.log(s) + (m - scores[r, t]) if t >= 0 else 0.0
 
 
 @kernel
-def softmax_cross_entropy_backward(exps, scales, targets, scale, dx):
+def softmax_cross_entropy_backward(exps, sums, scales, targets, dx):
     """``dx = scale * (softmax - onehot(targets))``, zero rows where target is -1.
+
+    Row r is ``scales[r] * exps[r]``, but in the target's column
+    ``scales[r] * (exps[r, t] - sums[r])``: the difference of two numbers
+    within a factor of two is exact, so where the probability of the target
+    is near 1 its gradient keeps its relative precision (the book's
+    ``p - 1`` keeps only an absolute one, and ``c * e - scale`` cancels).
 
     Parameters
     ----------
-    exps : (R, V) the exps of ``softmax_cross_entropy``.
-    scales : (R,) ``scale * inv_sums``, in the dtype of exps (so that the
-        product with each row runs in that dtype).
+    exps, sums : (R, V) and (R,) from ``softmax_cross_entropy``.
+    scales : (R,) ``scale / sums``, in the dtype of exps (so that the
+        product with each row runs in that dtype), where ``scale`` is the
+        gradient of the loss with respect to its sum over rows.
     targets : (R,) int64 ids in [0, V), or -1.
-    scale : float, the gradient of the loss with respect to its sum over rows.
     dx : (R, V) output.
     """
     for r in range(exps.shape[0]):
@@ -91,4 +97,4 @@ def softmax_cross_entropy_backward(exps, scales, targets, scale, dx):
             c = scales[r]
             for j in range(exps.shape[1]):
                 dx[r, j] = c * exps[r, j]
-            dx[r, t] -= scale
+            dx[r, t] = c * (exps[r, t] - sums[r])

@@ -118,6 +118,25 @@ def test_softmax_is_stable_and_propagates_nan():
     assert np.isnan(layer.forward(scores, np.array([[0, 1]])))
 
 
+def test_softmax_gradient_keeps_its_precision_where_the_target_is_nearly_certain():
+    """Where p(target) is near 1, the target's gradient p - 1 is tiny: float32
+    keeps it to relative precision (computed as exps - sum), where the book's
+    rounded p - 1 is 0, and with one word (V = 1) it is exactly 0."""
+    scores = np.array([[[20.0, 0.0], [0.0, 20.0], [3.0, 1.0]]], dtype=np.float32)
+    ts = np.array([[0, 1, 0]])
+    layer = TimeSoftmaxWithLoss()
+    layer.forward(scores, ts)
+    ds = layer.backward()
+    s64 = scores.astype(np.float64)[0]
+    p = np.exp(s64 - s64.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    exact = (p - np.eye(2)[ts[0]]) / 3
+    np.testing.assert_allclose(ds[0], exact, rtol=1e-6)  # -2.06e-9 / 3 where p = 1 - 2.06e-9
+    one_word = TimeSoftmaxWithLoss()
+    one_word.forward(np.array([[[1e30], [-3.0]]], dtype=np.float32), np.zeros((1, 2), np.int64))
+    np.testing.assert_array_equal(one_word.backward(), 0)
+
+
 @pytest.mark.parametrize("bad, exc, match", [
     (np.array([[0, 7]]), ValueError, r"xs holds id 7, outside \[0, 7\)"),
     (np.array([[0, -1]]), ValueError, r"xs holds id -1"),

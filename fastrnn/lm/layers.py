@@ -170,12 +170,12 @@ class TimeSoftmaxWithLoss(Layer):
             targets = as_ids("ts", ts, xs.shape[2], allow_ignore=True).reshape(-1)
             scores = xs.reshape(-1, xs.shape[2])
             exps = np.empty_like(scores)
-            inv_sums = np.empty(scores.shape[0])
+            sums = np.empty(scores.shape[0])
             losses = np.empty(scores.shape[0])
-            softmax_cross_entropy(scores, scores.max(axis=1), targets, exps, inv_sums, losses)
+            softmax_cross_entropy(scores, scores.max(axis=1), targets, exps, sums, losses)
             total = float(np.sum(losses))
             count = int(np.count_nonzero(targets != self.ignore_label))
-            self._cache = (exps, inv_sums, targets, count, xs.shape)
+            self._cache = (exps, sums, targets, count, xs.shape)
             return total / count if count else float("nan")
 
     def backward(self, dout: float = 1) -> np.ndarray:
@@ -183,9 +183,8 @@ class TimeSoftmaxWithLoss(Layer):
         with self._exclusive():
             if self._cache is None:
                 raise RuntimeError("TimeSoftmaxWithLoss.backward() called before forward()")
-            exps, inv_sums, targets, count, shape = self._cache
+            exps, sums, targets, count, shape = self._cache
             dx = np.empty_like(exps)
-            scale = float(dout) / count if count else 0.0
-            scales = (scale * inv_sums).astype(exps.dtype)
-            softmax_cross_entropy_backward(exps, scales, targets, scale, dx)
+            scales = ((float(dout) / count if count else 0.0) / sums).astype(exps.dtype)
+            softmax_cross_entropy_backward(exps, sums, scales, targets, dx)
             return dx.reshape(shape)
