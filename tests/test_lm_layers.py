@@ -55,6 +55,56 @@ def test_affine_and_softmax_match_reference_and_finite_differences(rng):
         np.testing.assert_allclose(analytic, numeric_grad(total, arr), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "transposed"])
+def test_affine_backward_through_softmax_matches_the_reference_chain(rng, dtype, layout):
+    """backward_through(loss) == the book's loss.backward then affine.backward,
+    with repeated targets, dout != 1 and W as given or a transposed view (tied
+    weights); with an ignored target (-1) as well, which takes the plain chain.
+    The loss's cache comes back unchanged: a second call gives the same."""
+    N, T, D, V = 3, 5, 4, 7
+    W = rng.standard_normal((D, V)).astype(dtype)
+    if layout == "transposed":
+        W = np.ascontiguousarray(W.T).T
+    b = rng.standard_normal(V).astype(dtype)
+    x = rng.standard_normal((N, T, D)).astype(dtype)
+    ts = rng.integers(0, 3, (N, T))  # few ids: many repeats
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12, "atol": 1e-14}
+    for ignored in (False, True):
+        if ignored:
+            ts[2, 1] = -1
+        fast_aff, ref_aff = TimeAffine(W, b), reference.TimeAffine(W, b)
+        fast_loss, ref_loss = TimeSoftmaxWithLoss(), reference.TimeSoftmaxWithLoss()
+        fast_loss.forward(fast_aff.forward(x), ts)
+        ref_loss.forward(ref_aff.forward(x), ts)
+        ref_dx = ref_aff.backward(ref_loss.backward(0.7))
+        for _ in range(2):
+            dx = fast_aff.backward_through(fast_loss, 0.7)
+            assert dx.shape == x.shape and dx.dtype == dtype
+            np.testing.assert_allclose(dx, ref_dx, **tol)
+            for g, r in zip(fast_aff.grads, ref_aff.grads):
+                np.testing.assert_allclose(g, r, **tol)
+
+
+def test_affine_backward_through_checks_before_writing(rng):
+    W, b = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    aff, loss = TimeAffine(W, b), TimeSoftmaxWithLoss()
+    with pytest.raises(RuntimeError, match="before forward"):
+        aff.backward_through(loss)
+    x = rng.standard_normal((2, 5, 3))
+    loss.forward(aff.forward(x)[:, :4], np.zeros((2, 4), np.int64))  # not all of it
+    grads_before = [g.copy() for g in aff.grads]
+    with pytest.raises(ValueError, match="loss must have been fed this layer's output"):
+        aff.backward_through(loss)
+    loss.forward(aff.forward(x), np.zeros((2, 5), np.int64))
+    exps_before = loss._cache[0].copy()
+    aff.grads[1] = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"grads \(db\) must stay"):
+        aff.backward_through(loss)
+    np.testing.assert_array_equal(aff.grads[0], grads_before[0])
+    np.testing.assert_array_equal(loss._cache[0], exps_before)
+
+
 @pytest.mark.parametrize("N, T", [(0, 4), (3, 0)])
 def test_lm_layers_take_empty_batches(rng, N, T):
     """No rows: empty outputs, zero grads, NaN loss (no target counts). The
@@ -74,6 +124,9 @@ def test_lm_layers_take_empty_batches(rng, N, T):
     dscores = loss.backward()
     assert dscores.shape == (N, T, V)
     assert aff.backward(dscores).shape == (N, T, D)
+    for g in aff.grads:
+        g[...] = 1
+    assert aff.backward_through(loss).shape == (N, T, D)
     emb.backward(np.zeros((N, T, D), np.float32))
     assert all(not g.any() for g in emb.grads + aff.grads)
 
@@ -190,9 +243,14 @@ def test_tied_weights_merge_gradients_as_the_book_does(rng):
     np.testing.assert_allclose(merged[0], expected)
 
 
+@pytest.mark.parametrize("through", [False, True], ids=["chain", "backward_through"])
 @pytest.mark.parametrize("tied", [False, True])
-def test_fastrnn_and_numpy_backends_train_alike(tied):
+def test_fastrnn_and_numpy_backends_train_alike(tied, through, monkeypatch):
+    """Also with the output layer's backward through the loss, which the
+    model otherwise takes only for large vocabularies and batches."""
+    from fastrnn.lm import model as model_module
     from fastrnn.lm.data import BPTTBatcher
+    monkeypatch.setattr(model_module, "THROUGH_MIN_SCORES", 0 if through else 1 << 62)
     rng = np.random.default_rng(0)
     corpus = np.tile(rng.permutation(40), 30)
     losses = {}
@@ -208,8 +266,20 @@ def test_fastrnn_and_numpy_backends_train_alike(tied):
             model.backward()
             opt.update(shared.params, shared.grads(model.grads))
         losses[backend] = np.array(run)
+        assert model._through == (through and backend == "fastrnn")
     assert losses["numpy"][-1] < 0.9 * losses["numpy"][0]  # it learns
     np.testing.assert_allclose(losses["fastrnn"], losses["numpy"], rtol=2e-4)
+
+
+def test_model_goes_through_the_loss_from_the_threshold_on(rng):
+    from fastrnn.lm.model import THROUGH_MIN_SCORES
+    V = THROUGH_MIN_SCORES // 8
+    for backend in ("fastrnn", "numpy"):
+        model = SimpleRnnlm(V, 4, 4, backend=backend, rng=rng)
+        for n_steps, expected in ((7, False), (8, backend == "fastrnn")):  # N*T*V vs 8*V
+            model.forward(rng.integers(0, V, (1, n_steps)), rng.integers(0, V, (1, n_steps)))
+            assert model._through == expected, (backend, n_steps)
+            model.backward()
 
 
 def test_save_load_round_trip_is_exact_and_mismatches_change_nothing(tmp_path, rng):
