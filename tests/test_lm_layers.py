@@ -91,6 +91,9 @@ def test_affine_backward_through_checks_before_writing(rng):
     aff, loss = TimeAffine(W, b), TimeSoftmaxWithLoss()
     with pytest.raises(RuntimeError, match="before forward"):
         aff.backward_through(loss)
+    with pytest.raises(TypeError, match="loss must be a fastrnn.lm.TimeSoftmaxWithLoss, "
+                                        "got fastrnn.reference.TimeSoftmaxWithLoss"):
+        aff.backward_through(reference.TimeSoftmaxWithLoss())
     x = rng.standard_normal((2, 5, 3))
     loss.forward(aff.forward(x)[:, :4], np.zeros((2, 4), np.int64))  # not all of it
     grads_before = [g.copy() for g in aff.grads]

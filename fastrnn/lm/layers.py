@@ -160,6 +160,9 @@ class TimeAffine(Layer):
         ignored target (-1) it is ``backward(loss.backward(dout))`` itself.
         Returns dx (N, T, D) and overwrites dW and db, as ``backward`` does.
         """
+        if not isinstance(loss, TimeSoftmaxWithLoss):
+            raise TypeError(f"loss must be a fastrnn.lm.TimeSoftmaxWithLoss, got "
+                            f"{type(loss).__module__}.{type(loss).__qualname__}")
         with loss._exclusive(), self._exclusive():
             if loss._cache is None:
                 raise RuntimeError("TimeSoftmaxWithLoss.backward() called before forward()")
