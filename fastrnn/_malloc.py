@@ -10,8 +10,8 @@ import os
 # mapped anew (and page-faulted in, page by page) depends on the process's
 # history. The book's RNN allocates H x H gradient arrays at every step: the
 # reference's forward at chapter 6's shape took 17 ms in one process and 62
-# ms in another; a language-model step at vocabulary 10,000 allocates three
-# (N*T, V) arrays (scores, exps, their gradient: 28 MB each). ``fix_malloc``
+# ms in another; a language-model step at vocabulary 10,000 allocates its
+# scores and their exps, 28 MB each, anew. ``fix_malloc``
 # fixes the thresholds for a run: ``fastrnn bench`` and the benchmarks call
 # it for reproducible timings, ``fastrnn train`` for speed.
 _M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h

@@ -74,10 +74,10 @@ def softmax_cross_entropy_backward(exps, sums, scales, targets, dx):
     """``dx = scale * (softmax - onehot(targets))``, zero rows where target is -1.
 
     Row r is ``scales[r] * exps[r]``, but in the target's column
-    ``scales[r] * (exps[r, t] - sums[r])``: the difference of two numbers
-    within a factor of two is exact, so where the probability of the target
-    is near 1 its gradient keeps its relative precision (the book's
-    ``p - 1`` keeps only an absolute one, and ``c * e - scale`` cancels).
+    ``scales[r] * (exps[r, t] - sums[r])``, in float64: where the
+    probability of the target is near 1 its gradient keeps its relative
+    precision, down to the rounding of the float64 sum (the book's ``p - 1``
+    keeps only an absolute one, and ``c * e - scale`` cancels).
 
     Parameters
     ----------

@@ -13,6 +13,14 @@ SMALL = ["--corpus-size", "3000", "--epochs", "1", "--wordvec", "16", "--hidden"
          "--compare", "5", "--quiet"]
 
 
+@pytest.fixture(autouse=True)
+def _malloc_left_alone(monkeypatch):
+    """``fastrnn train`` fixes the process's malloc thresholds for good; in
+    the test process that is stubbed (one test checks that it happens)."""
+    from fastrnn.lm import run
+    monkeypatch.setattr(run, "fix_malloc", lambda: "malloc: left alone in the tests")
+
+
 def _run(capsys, args):
     status = main(["train", *args])
     out, err = capsys.readouterr()

@@ -89,23 +89,61 @@ def test_affine_backward_through_softmax_matches_the_reference_chain(rng, dtype,
 def test_affine_backward_through_checks_before_writing(rng):
     W, b = rng.standard_normal((3, 4)), rng.standard_normal(4)
     aff, loss = TimeAffine(W, b), TimeSoftmaxWithLoss()
-    with pytest.raises(RuntimeError, match="before forward"):
+    with pytest.raises(RuntimeError, match=r"TimeAffine.backward_through\(\) called before"):
         aff.backward_through(loss)
     with pytest.raises(TypeError, match="loss must be a fastrnn.lm.TimeSoftmaxWithLoss, "
                                         "got fastrnn.reference.TimeSoftmaxWithLoss"):
         aff.backward_through(reference.TimeSoftmaxWithLoss())
-    x = rng.standard_normal((2, 5, 3))
-    loss.forward(aff.forward(x)[:, :4], np.zeros((2, 4), np.int64))  # not all of it
+    out = aff.forward(rng.standard_normal((2, 6, 3)))
     grads_before = [g.copy() for g in aff.grads]
-    with pytest.raises(ValueError, match="loss must have been fed this layer's output"):
-        aff.backward_through(loss)
-    loss.forward(aff.forward(x), np.zeros((2, 5), np.int64))
+    ts = np.zeros((2, 6), np.int64)
+    ts_ignored = ts.copy()
+    ts_ignored[0, 0] = -1
+    for scores, targets in [(out[:, :4], ts[:, :4]),  # not all of it
+                            (out.reshape(6, 2, 4), ts.reshape(6, 2)),  # as many rows, reshaped
+                            (out.astype(np.float32), ts),  # another dtype
+                            (out.astype(np.float32), ts_ignored)]:  # also with a -1
+        loss.forward(scores, targets)
+        with pytest.raises(ValueError, match="loss must have been fed this layer's output"):
+            aff.backward_through(loss)
+    loss.forward(out, ts)
     exps_before = loss._cache[0].copy()
     aff.grads[1] = np.zeros(4, np.float32)
     with pytest.raises(ValueError, match=r"grads \(db\) must stay"):
         aff.backward_through(loss)
     np.testing.assert_array_equal(aff.grads[0], grads_before[0])
     np.testing.assert_array_equal(loss._cache[0], exps_before)
+
+
+def test_affine_backward_through_restores_the_loss_on_failure(rng, monkeypatch):
+    """If a product fails midway, the loss's exps come back as they were and
+    both layers are free again."""
+    from fastrnn.lm import layers
+
+    class FailingThirdMatmul:
+        def __init__(self):
+            self.calls = 0
+
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+        def matmul(self, *args, **kwargs):
+            self.calls += 1
+            if self.calls == 3:
+                raise MemoryError("injected")
+            return np.matmul(*args, **kwargs)
+
+    W, b = rng.standard_normal((3, 4)), rng.standard_normal(4)
+    aff, loss = TimeAffine(W, b), TimeSoftmaxWithLoss()
+    loss.forward(aff.forward(rng.standard_normal((2, 5, 3))), rng.integers(0, 4, (2, 5)))
+    exps_before = loss._cache[0].copy()
+    monkeypatch.setattr(layers, "np", FailingThirdMatmul())
+    with pytest.raises(MemoryError, match="injected"):
+        aff.backward_through(loss)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(loss._cache[0], exps_before)
+    dx = aff.backward_through(loss)  # neither lock is still held
+    np.testing.assert_allclose(dx, aff.backward(loss.backward()), rtol=1e-12)
 
 
 @pytest.mark.parametrize("N, T", [(0, 4), (3, 0)])

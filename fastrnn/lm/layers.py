@@ -109,10 +109,13 @@ class TimeAffine(Layer):
             # The bias rides in the product: [x, 1] @ [W; b]. Copying W
             # (0.1 ms at 100 x 10000) costs less than a second pass over the
             # (N*T, V) output to add b (1.3 ms in a training step there).
+            # [W; b] takes W's layout, so that a transposed W (tied weights)
+            # is copied as contiguously as a plain one.
             xa = np.empty((n_batch * n_steps, d_in + 1), dtype=W.dtype)
             xa[:, :d_in] = x.reshape(-1, d_in)
             xa[:, d_in] = 1
-            wa = np.empty((d_in + 1, W.shape[1]), dtype=W.dtype)
+            wa = np.empty((d_in + 1, W.shape[1]), dtype=W.dtype,
+                          order="F" if W.flags.f_contiguous else "C")
             wa[:d_in] = W
             wa[d_in] = b
             out = np.matmul(xa, wa)
@@ -124,15 +127,16 @@ class TimeAffine(Layer):
         with self._exclusive():
             return self._backward(dout)
 
-    def _checked_for_backward(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _checked_for_backward(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(W, x) once W, b and the grads have passed their checks."""
         if self._x is None:
             raise RuntimeError(f"TimeAffine.{name}() called before forward()")
         W, b = self._check(*self.params)
         check_grads(self.grads, [W, b], names=("dW", "db"))
-        return W, b, self._x
+        return W, self._x
 
     def _backward(self, dout: np.ndarray) -> np.ndarray:
-        W, _, x = self._checked_for_backward("backward")
+        W, x = self._checked_for_backward("backward")
         dout = as_input("dout", dout, x.shape[:2] + (W.shape[1],), W.dtype)
         dW, db = self.grads
         flat_dout = dout.reshape(-1, W.shape[1])
@@ -145,7 +149,7 @@ class TimeAffine(Layer):
         np.matmul(np.ones(flat_dout.shape[0], dtype=W.dtype), flat_dout, out=db)
         return np.matmul(flat_dout, W.T).reshape(x.shape)
 
-    def backward_through(self, loss: "TimeSoftmaxWithLoss", dout: float = 1) -> np.ndarray:
+    def backward_through(self, loss: TimeSoftmaxWithLoss, dout: float = 1) -> np.ndarray:
         """``self.backward(loss.backward(dout))`` for a loss fed by this layer,
         without forming the loss's (N, T, M) gradient.
 
@@ -154,9 +158,9 @@ class TimeAffine(Layer):
         (count * sum)`` (see ``softmax_cross_entropy_backward``). So ``dW =
         (c * x).T @ e``, ``db = c @ e`` and ``dx = c * (e @ W.T)``, on the
         loss's exps with their R target entries changed for the call (and
-        restored): one pass over the (N*T, M) values fewer, 4-6% of a
-        training step at M = 10,000 (below about 150,000 values the extra
-        small calls cost as much; ``SimpleRnnlm`` chooses by size). With an
+        restored): one pass over the (N*T, M) values fewer, 4-8% of a
+        training step at M = 10,000 (around 150,000 values the extra small
+        calls cost as much; ``SimpleRnnlm`` chooses by size). With an
         ignored target (-1) it is ``backward(loss.backward(dout))`` itself.
         Returns dx (N, T, D) and overwrites dW and db, as ``backward`` does.
         """
@@ -164,22 +168,23 @@ class TimeAffine(Layer):
             raise TypeError(f"loss must be a fastrnn.lm.TimeSoftmaxWithLoss, got "
                             f"{type(loss).__module__}.{type(loss).__qualname__}")
         with loss._exclusive(), self._exclusive():
+            W, x = self._checked_for_backward("backward_through")
             if loss._cache is None:
-                raise RuntimeError("TimeSoftmaxWithLoss.backward() called before forward()")
-            exps, sums, targets, count, _ = loss._cache
-            if (targets < 0).any():
-                return self._backward(loss._backward(dout))
-            W, _, x = self._checked_for_backward("backward_through")
-            if exps.shape != (x.shape[0] * x.shape[1], W.shape[1]) or exps.dtype != W.dtype:
+                raise RuntimeError("TimeAffine.backward_through() called before the "
+                                   "loss's forward()")
+            exps, sums, targets, count, shape = loss._cache
+            if shape != x.shape[:2] + (W.shape[1],) or exps.dtype != W.dtype:
                 raise ValueError(f"loss must have been fed this layer's output, of shape "
                                  f"{x.shape[:2] + (W.shape[1],)} and dtype {W.dtype}; its "
-                                 f"last forward had shape {exps.shape} and dtype {exps.dtype}")
+                                 f"last forward had shape {shape} and dtype {exps.dtype}")
+            if (targets < 0).any():
+                return self._backward(loss._backward(dout))
             dW, db = self.grads
             scales = _row_scales(dout, count, sums, exps.dtype)
             rows = np.arange(targets.shape[0])
             kept = exps[rows, targets]
-            exps[rows, targets] = kept - sums  # as the backward kernel does
             try:
+                exps[rows, targets] = kept - sums  # as the backward kernel does
                 flat_x = x.reshape(-1, W.shape[0])
                 np.matmul((flat_x * scales[:, None]).T, exps, out=dW)
                 np.matmul(scales, exps, out=db)

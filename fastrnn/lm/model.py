@@ -15,10 +15,11 @@ from .layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 BACKENDS = ("fastrnn", "numpy")
 
 # From this many scores (N * T * V) on, the fastrnn backend's backward takes
-# TimeAffine.backward_through, which skips the loss's gradient array: 4-6%
-# faster at vocabulary 10,000; below about 10 * 5 * 3000 values its extra
-# small numpy calls cost as much as the pass it saves (measured in turns).
-THROUGH_MIN_SCORES = 1 << 17
+# TimeAffine.backward_through, which skips the loss's gradient array: 4-8%
+# faster at vocabulary 10,000; around 10 * 5 * 3000 values its extra small
+# numpy calls cost as much as the pass it saves, below that more (measured
+# in turns).
+THROUGH_MIN_SCORES = 150_000
 
 
 class ParamsFileError(ValueError):
@@ -85,6 +86,7 @@ class SimpleRnnlm:
         # Pickle and deepcopy store a view as an independent copy: tie the
         # output weights to the embedding again, or training would untie them.
         self.__dict__.update(state)
+        self.__dict__.setdefault("_through", False)  # not in models pickled before it
         if self.tied:
             affine_W = self.layers[0].params[0].T
             self.layers[2].params[0] = affine_W

@@ -74,7 +74,11 @@ def _plot(path: str, history: History) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Run ``fastrnn train`` with parsed ``args``; return the exit status."""
+    """Run ``fastrnn train`` with parsed ``args``; return the exit status.
+
+    It fixes this process's malloc thresholds first (``fix_malloc``), for
+    the rest of the process: called from a notebook, they stay fixed.
+    """
     try:
         return _run(args)
     except (UsageError, data.DataError, ParamsFileError) as e:
@@ -97,9 +101,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"--tied needs --wordvec == --hidden, got {cfg.wordvec_size} "
                          f"and {cfg.hidden_size}")
     corpus, source = _load_data(args)
-    # Every step allocates its large arrays anew (the scores, exps and their
-    # gradient: 28 MB each at vocabulary 10,000); with the thresholds fixed
-    # they reuse freed heap memory instead of being page-faulted in again.
+    # Every step allocates its large arrays anew (the scores and their exps:
+    # 28 MB each at vocabulary 10,000); with the thresholds fixed they reuse
+    # freed heap memory instead of being page-faulted in again.
     _log(args, fix_malloc())
     vocab_words = [corpus.vocab.id_to_word[i] for i in range(len(corpus.vocab))]
     model = make_model(cfg, len(corpus.vocab))
