@@ -76,8 +76,9 @@ def _plot(path: str, history: History) -> None:
 def run_train(args: argparse.Namespace) -> int:
     """Run ``fastrnn train`` with parsed ``args``; return the exit status.
 
-    It fixes this process's malloc thresholds first (``fix_malloc``), for
-    the rest of the process: called from a notebook, they stay fixed.
+    Before training it fixes this process's malloc thresholds
+    (``fix_malloc``) for the rest of the process: called from a notebook,
+    they stay fixed.
     """
     try:
         return _run(args)
