@@ -15,13 +15,11 @@ import time
 import numpy as np
 
 from .._malloc import fix_malloc
-from ..cli import UsageError, check_output_path, check_plot_path
+from ..cli import FINAL_COMPARE_ITERS, UsageError, check_output_path, check_plot_path
 from . import data
 from .model import ParamsFileError
 from .train import History, TrainConfig, Trainer, compare_backends, make_model, perplexity
 
-# Iterations per backend of the speed comparison that ends every run.
-FINAL_COMPARE_ITERS = 200
 # Blocks per backend it times in turns (each backend's speed: its fastest block).
 COMPARE_BLOCKS = 10
 
