@@ -10,10 +10,11 @@ import os
 # mapped anew (and page-faulted in, page by page) depends on the process's
 # history. The book's RNN allocates H x H gradient arrays at every step: the
 # reference's forward at chapter 6's shape took 17 ms in one process and 62
-# ms in another; a language-model step at vocabulary 10,000 allocates its
-# scores and their exps, 28 MB each, anew. ``fix_malloc`` fixes the
-# thresholds for a run: ``fastrnn bench`` and the benchmarks call it for
-# reproducible timings, ``fastrnn train`` for the same reason.
+# ms in another; a language-model step at vocabulary 10,000 (batch 20, time
+# 35) allocates its scores and their exps, 28 MB each, anew. ``fix_malloc``
+# fixes the thresholds for a run: ``fastrnn bench`` and the benchmarks call
+# it for reproducible timings, ``fastrnn train`` for a speed that does not
+# depend on the process's history.
 _M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
 _MMAP_THRESHOLD_MAX = 32 << 20  # the largest glibc accepts on 64-bit machines

@@ -89,12 +89,20 @@ def test_affine_backward_through_softmax_matches_the_reference_chain(rng, dtype,
 def test_affine_backward_through_checks_before_writing(rng):
     W, b = rng.standard_normal((3, 4)), rng.standard_normal(4)
     aff, loss = TimeAffine(W, b), TimeSoftmaxWithLoss()
-    with pytest.raises(RuntimeError, match=r"TimeAffine.backward_through\(\) called before"):
+    with pytest.raises(RuntimeError, match=r"backward_through\(\) called before forward\(\)"):
         aff.backward_through(loss)
     with pytest.raises(TypeError, match="loss must be a fastrnn.lm.TimeSoftmaxWithLoss, "
                                         "got fastrnn.reference.TimeSoftmaxWithLoss"):
         aff.backward_through(reference.TimeSoftmaxWithLoss())
     out = aff.forward(rng.standard_normal((2, 6, 3)))
+    with pytest.raises(RuntimeError, match=r"called before the loss's forward\(\)"):
+        aff.backward_through(loss)
+    aff.params[0] = rng.standard_normal((5, 4))  # not the W of the forward
+    with pytest.raises(ValueError, match=r"W must keep 3 rows, as in the last forward"):
+        aff.backward_through(loss)
+    with pytest.raises(ValueError, match=r"W must keep 3 rows"):
+        aff.backward(np.zeros((2, 6, 4)))
+    aff.params[0] = W
     grads_before = [g.copy() for g in aff.grads]
     ts = np.zeros((2, 6), np.int64)
     ts_ignored = ts.copy()

@@ -132,6 +132,9 @@ class TimeAffine(Layer):
         if self._x is None:
             raise RuntimeError(f"TimeAffine.{name}() called before forward()")
         W, b = self._check(*self.params)
+        if W.shape[0] != self._x.shape[2]:
+            raise ValueError(f"W must keep {self._x.shape[2]} rows, as in the last forward, "
+                             f"got shape {W.shape}")
         check_grads(self.grads, [W, b], names=("dW", "db"))
         return W, self._x
 
