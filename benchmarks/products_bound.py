@@ -84,6 +84,7 @@ def products(shape: Shape, dtype: str, forward_only: bool) -> Callable[[], None]
 # products alone).
 Row = tuple[str, list[Callable[[], object]]]
 
+
 def lm_products(vocab: int, batch: int, steps: int) -> Callable[[], None]:
     """Return a function doing the matrix products of one training step of the
     language model (``SimpleRnnlm``), alone: the RNN's, and the output
