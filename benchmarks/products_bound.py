@@ -29,8 +29,8 @@ import numpy as np
 
 from fastrnn import TimeRNN, layers, reference
 from fastrnn.bench import DEFAULT_BUDGET, fix_malloc, make_inputs, time_alternating
-from fastrnn.kernels._jit import kernel
-from fastrnn.kernels.rnn import forward_steps_one_row
+from fastrnn_kernels._jit import kernel
+from fastrnn_kernels.rnn import forward_steps_one_row
 from fastrnn.lm.train import TrainConfig
 from fastrnn.shapes import BENCH_SHAPES, LM_SHAPES, QUICK_SHAPES, Shape
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._guard import Layer
 from ._validate import as_input, check_grads, check_params
-from .kernels.rnn import (backward_step, backward_steps, backward_steps_one_row,
+from fastrnn_kernels.rnn import (backward_step, backward_steps, backward_steps_one_row,
                           forward_step, forward_steps, forward_steps_one_row, sum_rows)
 
 Params = tuple[np.ndarray, np.ndarray, np.ndarray]

@@ -1,1 +1,1 @@
-"""fastrnn's Numba kernels, installed as ``fastrnn.kernels``."""
+"""fastrnn's Numba kernels, installed as ``fastrnn_kernels``."""

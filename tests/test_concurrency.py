@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 
 import fastrnn
-import fastrnn.kernels
+import fastrnn_kernels
 import fastrnn.layers
 from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from fastrnn.lm.model import SimpleRnnlm
@@ -146,10 +146,10 @@ def assert_lock_free(layer):
 # 1. Threads
 
 def test_all_kernels_release_the_gil():
-    """Every Numba kernel of fastrnn.kernels is compiled with nogil=True."""
+    """Every Numba kernel of fastrnn_kernels is compiled with nogil=True."""
     found = []
-    for info in pkgutil.iter_modules(fastrnn.kernels.__path__):
-        module = importlib.import_module(f"fastrnn.kernels.{info.name}")
+    for info in pkgutil.iter_modules(fastrnn_kernels.__path__):
+        module = importlib.import_module(f"fastrnn_kernels.{info.name}")
         for name, obj in vars(module).items():
             if isinstance(obj, numba.core.dispatcher.Dispatcher):
                 found.append(name)

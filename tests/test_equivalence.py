@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import fastrnn
 from fastrnn import layers, reference
-from fastrnn.kernels.rnn import _aligned_copy, forward_steps_one_row
+from fastrnn_kernels.rnn import _aligned_copy, forward_steps_one_row
 from conftest import assert_close, make_params, outputs_scale
 
 LAYOUTS = ("C", "F", "strided", "time-major", "float16-in", "other-float-in")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fastrnn.kernels.exp import ULP_BOUND, exp_array
+from fastrnn_kernels.exp import ULP_BOUND, exp_array
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 
 import fastrnn
-import fastrnn.kernels
+import fastrnn_kernels
 from fastrnn import reference
 from fastrnn.lm import data
 from fastrnn.lm.model import ParamsFileError, SimpleRnnlm
@@ -93,7 +93,7 @@ def _cache_stats():
     from numba.core.dispatcher import Dispatcher
     seen, hits, misses = set(), 0, 0
     for name, mod in list(sys.modules.items()):
-        if not name.startswith("fastrnn.kernels."):
+        if not name.startswith("fastrnn_kernels."):
             continue
         for obj in vars(mod).values():
             if isinstance(obj, Dispatcher) and id(obj) not in seen:
@@ -108,7 +108,7 @@ def _cache_stats():
 _CHILD_TIMERNN = _CHILD_STATS + r'''
 import json, sys
 import numpy as np
-import fastrnn, fastrnn.kernels.rnn
+import fastrnn, fastrnn_kernels.rnn
 from fastrnn import TimeRNN
 
 rng = np.random.default_rng(3)
@@ -124,7 +124,7 @@ dxs = layer.backward(dhs)
 np.savez(sys.argv[1], Wx=Wx, Wh=Wh, b=b, xs=xs, dhs=dhs, hs=hs, dxs=dxs, dh=layer.dh,
          dWx=layer.grads[0], dWh=layer.grads[1], db=layer.grads[2])
 print("RESULT " + json.dumps({"fastrnn": fastrnn.__file__,
-                              "kernels": fastrnn.kernels.rnn.__file__, **_cache_stats()}))
+                              "kernels": fastrnn_kernels.rnn.__file__, **_cache_stats()}))
 '''
 
 
@@ -142,19 +142,17 @@ def _check_timernn_outputs(path: Path) -> None:
 
 
 def _installed_tree(site: Path) -> None:
-    """Copy the installed package to ``site/fastrnn`` as pip lays it out
-    (``kernels/`` becomes ``fastrnn/kernels``), without any cache."""
+    """Copy the installed packages to ``site`` as pip lays them out
+    (``kernels/`` becomes ``fastrnn_kernels``), without any cache."""
     pkg = Path(fastrnn.__file__).parent
-    kernels = Path(fastrnn.kernels.__file__).parent
+    kernels = Path(fastrnn_kernels.__file__).parent
 
     def ignore(folder: str, names: list[str]) -> list[str]:
         skip = [n for n in names if n == "__pycache__" or n.endswith((".nbi", ".nbc"))]
-        if Path(folder) == pkg and "kernels" in names:
-            skip.append("kernels")  # a regular install: copied below anyway
         return skip
 
     shutil.copytree(pkg, site / "fastrnn", ignore=ignore)
-    shutil.copytree(kernels, site / "fastrnn" / "kernels", ignore=ignore)
+    shutil.copytree(kernels, site / "fastrnn_kernels", ignore=ignore)
 
 
 def _make_read_only(site: Path) -> list[Path]:
@@ -212,7 +210,7 @@ def test_read_only_install_falls_back_to_the_user_cache(read_only_install, tmp_p
     first = _run_python(_CHILD_TIMERNN, str(out), env=env, cwd=cwd)
     res = _result(first.stdout)
     assert Path(res["fastrnn"]).is_relative_to(site), res
-    assert Path(res["kernels"]).is_relative_to(site / "fastrnn" / "kernels"), res
+    assert Path(res["kernels"]).is_relative_to(site / "fastrnn_kernels"), res
     _check_timernn_outputs(out)
     assert res["misses"] > 0 and res["hits"] == 0, res  # a cold compile
 
@@ -220,7 +218,7 @@ def test_read_only_install_falls_back_to_the_user_cache(read_only_install, tmp_p
     saved = _cache_log(first.stdout, "index saved") + _cache_log(first.stdout, "data saved")
     assert saved, first.stdout
     assert all(Path(p).is_relative_to(user_cache) for p in saved), saved
-    index_files = sorted(p.name for p in user_cache.glob("kernels_*/*.nbi"))
+    index_files = sorted(p.name for p in user_cache.glob("fastrnn_kernels_*/*.nbi"))
     for kernel in ("forward_steps", "backward_steps", "sum_rows"):
         assert any(f".{kernel}-" in name for name in index_files), index_files
     _no_cache_files_in(site)
@@ -249,7 +247,7 @@ def test_read_only_install_uses_numba_cache_dir_when_set(read_only_install, tmp_
     _check_timernn_outputs(out)
     saved = _cache_log(proc.stdout, "index saved")
     assert saved and all(Path(p).is_relative_to(cache_dir) for p in saved), saved
-    assert sorted(cache_dir.glob("kernels_*/*forward_steps*.nbi")), list(cache_dir.rglob("*"))
+    assert sorted(cache_dir.glob("fastrnn_kernels_*/*forward_steps*.nbi")), list(cache_dir.rglob("*"))
     assert not (home / ".cache").exists()
     _no_cache_files_in(site)
 
@@ -273,13 +271,13 @@ import sys
 import numba
 import numpy as np
 from numba.core.dispatcher import Dispatcher
-import fastrnn.kernels.lm, fastrnn.kernels.rnn
+import fastrnn_kernels.lm, fastrnn_kernels.rnn
 from fastrnn import RNN, TimeRNN
 from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 
 assert numba.config.DISABLE_JIT
-for f in (fastrnn.kernels.rnn.forward_steps, fastrnn.kernels.rnn.forward_step,
-          fastrnn.kernels.rnn.forward_steps_one_row, fastrnn.kernels.lm.softmax_cross_entropy):
+for f in (fastrnn_kernels.rnn.forward_steps, fastrnn_kernels.rnn.forward_step,
+          fastrnn_kernels.rnn.forward_steps_one_row, fastrnn_kernels.lm.softmax_cross_entropy):
     assert not isinstance(f, Dispatcher), f  # really plain Python
 
 rng = np.random.default_rng(11)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fastrnn.kernels.tanh import ULP_BOUND, tanh_array
+from fastrnn_kernels.tanh import ULP_BOUND, tanh_array
 
 
 def _ulp_errors(x):

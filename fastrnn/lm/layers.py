@@ -1,7 +1,7 @@
 """``TimeEmbedding``, ``TimeAffine``, ``TimeSoftmaxWithLoss``: the book's
 chapter-5 layers with the book's interfaces, on fastrnn's kernels.
 
-Large products run on numpy's BLAS (see ``fastrnn.kernels.rnn``); the
+Large products run on numpy's BLAS (see ``fastrnn_kernels.rnn``); the
 embedding gradient and the fused softmax + cross-entropy are Numba kernels.
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from .._guard import Layer
 from .._validate import PARAM_DTYPES, as_ids, as_input, check_grads, check_ndarray
-from ..kernels.lm import (embedding_backward, softmax_cross_entropy,
+from fastrnn_kernels.lm import (embedding_backward, softmax_cross_entropy,
                           softmax_cross_entropy_backward)
 
 IGNORE_LABEL = -1
