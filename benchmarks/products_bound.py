@@ -27,10 +27,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from fastrnn import TimeRNN, layers, reference
+from fastrnn import TimeRNN, reference
+from fastrnn._tuning import time_loop_path
 from fastrnn.bench import DEFAULT_BUDGET, fix_malloc, make_inputs, time_alternating
 from fastrnn_kernels._jit import kernel
-from fastrnn_kernels.rnn import forward_steps_one_row
 from fastrnn.lm.train import TrainConfig
 from fastrnn.shapes import BENCH_SHAPES, LM_SHAPES, QUICK_SHAPES, Shape
 
@@ -56,12 +56,12 @@ def products(shape: Shape, dtype: str, forward_only: bool) -> Callable[[], None]
     dxs, dwx, dwh = np.empty_like(flat_x), np.empty_like(wx), np.empty_like(wh)
     wh_t = wh.T.copy()
 
-    loops = layers._time_loops(n, h)
+    path = time_loop_path(n, h, 1)
 
     def steps(a: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
-        if loops is not None and loops[0] is forward_steps_one_row:
+        if path == "one_row":
             return  # fastrnn's own loop: no OpenBLAS
-        if loops is not None:
+        if path == "small":
             _repeat_dot(a, w, out, t)
         else:
             for _ in range(t):

@@ -1,10 +1,11 @@
-"""fastrnn: a fast drop-in ``RNN``/``TimeRNN`` for "Deep Learning from Scratch 2".
+"""fastrnn: fast drop-in time layers for "Deep Learning from Scratch 2".
 
-Swap ``from common.time_layers import RNN, TimeRNN`` for
-``from fastrnn import RNN, TimeRNN``; everything else stays the same.
+Swap ``from common.time_layers import TimeRNN`` (or ``TimeLSTM``, ...) for
+``from fastrnn import TimeRNN``; everything else stays the same.
+``fastrnn.time_layers.__all__`` lists every layer fastrnn replaces.
 """
 
-from .layers import RNN, TimeRNN
+from .time_layers import GRU, LSTM, RNN, TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
 
-__all__ = ["RNN", "TimeRNN"]
+__all__ = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM"]
 __version__ = "0.1.0"

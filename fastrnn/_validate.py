@@ -32,12 +32,14 @@ def check_ndarray(name: str, a: object) -> np.ndarray:
     raise TypeError(f"{name} must be a numpy.ndarray, got {_describe(a)}{hint}")
 
 
-def check_params(params: Sequence[object]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Check ``[Wx, Wh, b]`` and return them C-contiguous.
+def check_params(params: Sequence[object], gates: int = 1
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check ``[Wx, Wh, b]`` of a cell with ``gates`` blocks; return them C-contiguous.
 
-    Wx is (D, H), Wh is (H, H), b is (H,), D >= 1 and H >= 1, all of one
-    dtype, float32 or float64. Contiguous params are returned as they are
-    (no copy), so the caller always sees their current values.
+    Wx is (D, G*H), Wh is (H, G*H), b is (G*H,) with G = ``gates`` (1 for
+    RNN, 4 for LSTM, 3 for GRU), D >= 1 and H >= 1, all of one dtype,
+    float32 or float64. Contiguous params are returned as they are (no
+    copy), so the caller always sees their current values.
     """
     if len(params) != 3:
         raise ValueError(f"params must be [Wx, Wh, b], got {len(params)} arrays")
@@ -48,14 +50,19 @@ def check_params(params: Sequence[object]) -> tuple[np.ndarray, np.ndarray, np.n
         if p.dtype != wx.dtype:
             raise TypeError(f"{name} must have the dtype of Wx ({wx.dtype}), "
                             f"got {p.dtype}")
+    gh = "H" if gates == 1 else f"{gates}H"
     if wx.ndim != 2 or min(wx.shape) < 1:
-        raise ValueError(f"Wx must be 2-D (D, H) with D, H >= 1, got shape {wx.shape}")
-    hidden = wx.shape[1]
-    if wh.shape != (hidden, hidden):
-        raise ValueError(f"Wh must be square (H, H) = {(hidden, hidden)} to match "
+        raise ValueError(f"Wx must be 2-D (D, {gh}) with D, H >= 1, got shape {wx.shape}")
+    if wx.shape[1] % gates:
+        raise ValueError(f"Wx must be (D, {gh}), one block of H columns per gate, "
+                         f"got shape {wx.shape}: {wx.shape[1]} is not a multiple of {gates}")
+    hidden = wx.shape[1] // gates
+    if wh.shape != (hidden, wx.shape[1]):
+        kind = "square (H, H)" if gates == 1 else f"(H, {gh})"
+        raise ValueError(f"Wh must be {kind} = {(hidden, wx.shape[1])} to match "
                          f"Wx of shape {wx.shape}, got shape {wh.shape}")
-    if b.shape != (hidden,):
-        raise ValueError(f"b must have shape (H,) = {(hidden,)} to match Wx of "
+    if b.shape != (wx.shape[1],):
+        raise ValueError(f"b must have shape ({gh},) = {(wx.shape[1],)} to match Wx of "
                          f"shape {wx.shape}, got shape {b.shape}")
     return (np.ascontiguousarray(wx), np.ascontiguousarray(wh),
             np.ascontiguousarray(b))

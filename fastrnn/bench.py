@@ -36,7 +36,7 @@ import threadpoolctl
 
 from . import reference
 from ._malloc import fix_malloc
-from .layers import TimeRNN
+from .rnn import TimeRNN
 from .shapes import PHASE_FLOPS, Shape
 
 # Seconds of timing per shape: the full run stays well under a minute.

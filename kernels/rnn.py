@@ -6,7 +6,7 @@ with numpy, so it runs on numpy's BLAS, the same thread pool as the user's
 other layers (numpy and SciPy each ship their own OpenBLAS; when both pools
 are busy they spin against each other). Only the chain through h, which
 must run step by step, is here. Its per-step product is small enough
-(see ``fastrnn.layers``) that SciPy's OpenBLAS, which Numba's ``np.dot``
+(see ``fastrnn._tuning``) that SciPy's OpenBLAS, which Numba's ``np.dot``
 calls, runs it on the calling thread; larger per-step products are done by
 the caller with numpy, one ``*_step`` kernel call per step. For one narrow
 sequence (N = 1), the ``*_one_row`` loops do the product themselves.
@@ -14,8 +14,7 @@ sequence (N = 1), the ``*_one_row`` loops do the product themselves.
 All arrays are C-contiguous and of one float dtype, with shapes checked by
 ``fastrnn._validate`` before any kernel runs (Numba does no bounds
 checking). Outputs and workspaces come last. What is allocated here, once
-per call: the one-row loops' aligned copy of their H x H matrix and
-``sum_rows``'s row of partial sums.
+per call: the one-row loops' aligned copy of their H x H matrix.
 
 Notation: N batch, T steps, H hidden size.
 """
@@ -23,49 +22,8 @@ Notation: N batch, T steps, H hidden size.
 import numpy as np
 
 from ._jit import inline_kernel, kernel
+from .products import aligned_copy, row_times
 from .tanh import tanh
-
-
-# For one sequence (N = 1) and a narrow h, the time loops compute their
-# product with this loop instead of OpenBLAS, whose call costs more than the
-# arithmetic at these sizes (see fastrnn.layers for where).
-@inline_kernel
-def _row_times(a, w, out):
-    # out = a @ w for a of one row, as a sum of rows of w, 8 at a time: each
-    # pass over out adds 8 products (a short dependency chain through out),
-    # and vectorises along the row.
-    n_in = w.shape[0]
-    n_out = w.shape[1]
-    n_in8 = n_in - n_in % 8
-    for j in range(n_out):
-        out[0, j] = 0.0
-    for i in range(0, n_in8, 8):
-        a0, a1, a2, a3 = a[0, i], a[0, i + 1], a[0, i + 2], a[0, i + 3]
-        a4, a5, a6, a7 = a[0, i + 4], a[0, i + 5], a[0, i + 6], a[0, i + 7]
-        for j in range(n_out):
-            out[0, j] += (((a0 * w[i, j] + a1 * w[i + 1, j])
-                           + (a2 * w[i + 2, j] + a3 * w[i + 3, j]))
-                          + ((a4 * w[i + 4, j] + a5 * w[i + 5, j])
-                             + (a6 * w[i + 6, j] + a7 * w[i + 7, j])))
-    for i in range(n_in8, n_in):
-        for j in range(n_out):
-            out[0, j] += a[0, i] * w[i, j]
-
-
-@inline_kernel
-def _aligned_copy(a):
-    # A C-contiguous copy of the 2-D a that starts on a 64-byte boundary, for
-    # the one-row loops: they read every row of their matrix at every step,
-    # in SIMD vectors, and numpy aligns its arrays to 16 bytes only; a vector
-    # split across two cache lines made those loops 20-30% slower (so their
-    # speed depended on where the caller's matrix happened to land).
-    n_rows, n_cols = a.shape
-    buf = np.empty(n_rows * n_cols + 64 // a.itemsize, a.dtype)
-    start = (-buf.ctypes.data % 64) // a.itemsize
-    for i in range(n_rows):
-        for j in range(n_cols):
-            buf[start + i * n_cols + j] = a[i, j]
-    return buf[start:start + n_rows * n_cols].reshape((n_rows, n_cols))
 
 
 # The elementwise part of a step, inlined both into the time loops and into
@@ -119,9 +77,9 @@ def forward_steps(wh, b, h, hs, work):
 @kernel
 def forward_steps_one_row(wh, b, h, hs, work):
     """``forward_steps`` for N = 1, with its own product instead of BLAS."""
-    w = _aligned_copy(wh)
+    w = aligned_copy(wh)
     for t in range(hs.shape[1]):
-        _row_times(h, w, work)
+        row_times(h, w, work)
         _forward_elementwise(work, b, h, hs, t)
 
 
@@ -156,28 +114,7 @@ def backward_steps(wh_t, hs, dhs, dh, dts, work):
 @kernel
 def backward_steps_one_row(wh_t, hs, dhs, dh, dts, work):
     """``backward_steps`` for N = 1, with its own product instead of BLAS."""
-    w = _aligned_copy(wh_t)
+    w = aligned_copy(wh_t)
     for t in range(hs.shape[1] - 1, -1, -1):
         _backward_elementwise(dhs, hs, dh, dts, work, t)
-        _row_times(work, w, dh)
-
-
-_SUM_BLOCK = 64
-
-
-@kernel
-def sum_rows(a, out):
-    """``out = a.sum(axis=0)`` for a (R, H), summing blocks of rows first.
-
-    Rounding error then grows with the block length plus the number of
-    blocks rather than with R (numpy's axis-0 sum adds row after row).
-    """
-    partial = np.empty(out.shape[0], dtype=out.dtype)
-    out[:] = 0.0
-    for start in range(0, a.shape[0], _SUM_BLOCK):
-        partial[:] = 0.0
-        for r in range(start, min(start + _SUM_BLOCK, a.shape[0])):
-            for j in range(a.shape[1]):
-                partial[j] += a[r, j]
-        for j in range(a.shape[1]):
-            out[j] += partial[j]
+        row_times(work, w, dh)

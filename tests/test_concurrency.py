@@ -2,7 +2,7 @@
 
 - Threads: the kernels release the GIL, so layers in different threads run
   at once; each thread's results must be bitwise those of the same work done
-  serially, on both time-loop paths of ``fastrnn.layers``.
+  serially, on both time-loop paths (``fastrnn._tuning``).
 - One layer shared by two threads: the second call is refused with a clear
   RuntimeError and changes nothing.
 - Pickle: layers and the language model round-trip with params, grads,
@@ -33,7 +33,8 @@ import pytest
 
 import fastrnn
 import fastrnn_kernels
-import fastrnn.layers
+import fastrnn.rnn
+from fastrnn import _tuning
 from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from fastrnn.lm.model import SimpleRnnlm
 from fastrnn.lm.optim import SGD, SharedParams
@@ -43,8 +44,8 @@ assert_equal = np.testing.assert_array_equal
 TIMEOUT = 120  # seconds; only a deadlock comes near it
 REFUSAL_TIMEOUT = 20  # a refused call returns at once; more means it waited
 
-# Shapes of the two time-loop paths of fastrnn.layers: per-step products of
-# N * H * H <= _NUMBA_STEP_MAX_MACS multiply-adds run in the Numba loop
+# Shapes of the two time-loop paths (fastrnn._tuning): per-step products of
+# N * H * H <= NUMBA_STEP_MAX_MACS multiply-adds run in the Numba loop
 # (SciPy's BLAS called from Numba), larger ones in a Python loop on numpy's
 # BLAS (multi-threaded OpenBLAS).
 CASES = {
@@ -128,7 +129,7 @@ def assert_tree_equal(got, want, path="state"):
         assert type(got) is type(want) and len(got) == len(want), path
         for i, (a, b) in enumerate(zip(got, want)):
             assert_tree_equal(a, b, f"{path}[{i}]")
-    elif isinstance(want, (fastrnn.layers.Layer, SimpleRnnlm)):
+    elif isinstance(want, (fastrnn._guard.Layer, SimpleRnnlm)):
         assert type(got) is type(want), path
         assert_tree_equal(snapshot(got), snapshot(want), path)
     else:
@@ -163,15 +164,15 @@ def test_all_kernels_release_the_gil():
 def test_cases_take_the_intended_path(case, monkeypatch):
     """The shapes above really run the Numba time loop, or the numpy one."""
     c = CASES[case]
-    assert (c["N"] * c["H"] ** 2 <= fastrnn.layers._NUMBA_STEP_MAX_MACS) == NUMBA_PATH[case]
+    assert (c["N"] * c["H"] ** 2 <= _tuning.NUMBA_STEP_MAX_MACS) == NUMBA_PATH[case]
     calls = {}
     for name in ("forward_steps", "backward_steps", "forward_step", "backward_step"):
-        real = getattr(fastrnn.layers, name)
+        real = getattr(fastrnn.rnn.k, name)
 
         def counted(*args, _real=real, _name=name):
             calls[_name] = calls.get(_name, 0) + 1
             return _real(*args)
-        monkeypatch.setattr(fastrnn.layers, name, counted)
+        monkeypatch.setattr(fastrnn.rnn.k, name, counted)
     run_case(0, case)
     if NUMBA_PATH[case]:
         assert calls == {"forward_steps": N_BLOCKS, "backward_steps": N_BLOCKS}

@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastrnn
-from fastrnn import layers, reference
-from fastrnn_kernels.rnn import _aligned_copy, forward_steps_one_row
+from fastrnn import _tuning, reference
+from fastrnn_kernels.products import aligned_copy
+from fastrnn_kernels.rnn import forward_steps_one_row
 from conftest import assert_close, make_params, outputs_scale
 
 LAYOUTS = ("C", "F", "strided", "time-major", "float16-in", "other-float-in")
@@ -133,7 +134,7 @@ def test_nan_and_inf_propagate_as_in_reference(rng):
 @pytest.mark.parametrize("N, T, D, H", [(20, 7, 30, 128), (3, 4, 5, 300), (1, 3, 2, 600)])
 def test_large_per_step_products_take_the_numpy_path(N, T, D, H, dtype):
     """Above N*H*H = 262144 the time loop runs in Python on numpy's BLAS."""
-    assert N * H * H > layers._NUMBA_STEP_MAX_MACS
+    assert N * H * H > _tuning.NUMBA_STEP_MAX_MACS
     _assert_stateful_call_matches(N, T, D, H, dtype, seed=N * T + H)
 
 
@@ -142,7 +143,7 @@ def test_large_per_step_products_take_the_numpy_path(N, T, D, H, dtype):
 def test_one_sequence_matches_reference(H, dtype):
     """N = 1 and H <= 64 take the time loops' own one-row product (8 rows of
     Wh at a time, then the rest), H = 65 OpenBLAS's; NaN spreads alike."""
-    assert (layers._time_loops(1, H)[0] is forward_steps_one_row) == (H <= 64)
+    assert (_tuning.time_loop_path(1, H, 1) == "one_row") == (H <= 64)
     _assert_stateful_call_matches(1, 50, 5, H, dtype, seed=H)
     rng = np.random.default_rng(H)
     params = make_params(rng, 5, H, dtype, contractive=True)
@@ -161,12 +162,12 @@ def test_one_sequence_matches_reference(H, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_one_row_loops_work_on_a_64_byte_aligned_copy(dtype):
+def test_one_row_loops_work_on_a_64_bytealigned_copy(dtype):
     """Their matrix, copied to a 64-byte boundary (numpy only promises 16)."""
     for shape in [(7, 9), (64, 64), (1, 1)]:
         a = np.arange(np.prod(shape), dtype=dtype).reshape(shape)
         for _ in range(8):  # fresh buffers land at different offsets
-            out = _aligned_copy(a)
+            out = aligned_copy(a)
             assert out.ctypes.data % 64 == 0 and out.flags.c_contiguous
             assert out.dtype == dtype and not np.shares_memory(out, a)
             np.testing.assert_array_equal(out, a)

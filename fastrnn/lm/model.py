@@ -9,17 +9,11 @@ import secrets
 import numpy as np
 
 from .. import reference
-from ..layers import TimeRNN
+from .._tuning import THROUGH_MIN_SCORES
+from ..rnn import TimeRNN
 from .layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 
 BACKENDS = ("fastrnn", "numpy")
-
-# From this many scores (N * T * V) on, the fastrnn backend's backward takes
-# TimeAffine.backward_through, which skips the loss's gradient array: 4-8%
-# faster at vocabulary 10,000; around 10 * 5 * 3000 values its extra small
-# numpy calls cost as much as the pass it saves, below that more (measured
-# in turns).
-THROUGH_MIN_SCORES = 150_000
 
 
 class ParamsFileError(ValueError):

@@ -1,0 +1,46 @@
+"""The one place for fastrnn's tuning thresholds: which code path a shape takes.
+
+Each threshold was measured on the 2-core AVX-512 machines the project is
+benchmarked on; docs/performance.md (the README's performance section until
+then) has the evidence.
+"""
+
+from __future__ import annotations
+
+# Per-step products of at most this many multiply-adds run inside the Numba
+# time loop: OpenBLAS computes them on the calling thread (it starts its
+# threads above 4 * 65536 multiply-adds), so SciPy's BLAS pool, which Numba
+# calls, stays asleep. Larger ones are done step by step with numpy, on
+# numpy's pool, like every large product here.
+NUMBA_STEP_MAX_MACS = 4 * 65536
+
+# One sequence (N = 1) with H up to this takes the ``*_one_row`` time loops,
+# whose product is a Numba loop: OpenBLAS's call costs more than the
+# arithmetic there ((1, 64) @ (64, 64) on one core: 0.16 against 0.20 us in
+# float32, 0.24 against 0.42 us in float64; even from H = 100 on).
+ONE_ROW_MAX_H = 64
+
+# From this many scores (N * T * V) on, SimpleRnnlm's fastrnn backward takes
+# TimeAffine.backward_through, which skips the loss's gradient array: 4-8%
+# faster at vocabulary 10,000; around 10 * 5 * 3000 its extra small numpy
+# calls cost as much as the pass it saves, below that more.
+THROUGH_MIN_SCORES = 150_000
+
+
+def time_loop_path(n_batch: int, d_h: int, gates: int) -> str:
+    """Where a recurrent layer's time loop runs, for batch ``n_batch``,
+    hidden size ``d_h`` and ``gates`` gate blocks (its per-step products
+    multiply an (N, H) state by H x gates*H weights).
+
+    Returns
+    -------
+    "one_row": in Numba, with Numba's own product (one narrow sequence);
+    "small": in Numba, with BLAS products on the calling thread;
+    "large": in Python, numpy's BLAS for each step's product and a Numba
+    kernel for each step's elementwise part.
+    """
+    if n_batch == 1 and d_h <= ONE_ROW_MAX_H:
+        return "one_row"
+    if n_batch * d_h * d_h * gates <= NUMBA_STEP_MAX_MACS:
+        return "small"
+    return "large"

@@ -1,0 +1,116 @@
+"""``GRU`` and ``TimeGRU``: the book's GRU (not PyTorch's), gate blocks z, r, h~.
+
+    z = sigmoid(x @ Wxz + h_prev @ Whz + bz)
+    r = sigmoid(x @ Wxr + h_prev @ Whr + br)
+    h~ = tanh(x @ Wxh + (r * h_prev) @ Whh + bh)
+    h_next = (1 - z) * h_prev + z * h~
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastrnn_kernels import gru as k
+
+from .recurrent import Cell, Step, TimeRecurrent
+
+
+def _forward(path, wh, b, h, c, gates, hs, saved):
+    rhs, = saved
+    d_h = h.shape[1]
+    wh_zr = np.ascontiguousarray(wh[:, :2 * d_h])
+    wh_h = np.ascontiguousarray(wh[:, 2 * d_h:])
+    work_zr = np.empty((h.shape[0], 2 * d_h), dtype=h.dtype)
+    rh = np.empty_like(h)
+    work_h = np.empty_like(h)
+    if path == "one_row":
+        k.forward_steps_one_row(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h)
+    elif path == "small":
+        k.forward_steps(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h)
+    else:
+        for t in range(hs.shape[1]):
+            np.matmul(h, wh_zr, out=work_zr)
+            k.forward_gates(work_zr, b, h, gates, rhs, rh, t)
+            np.matmul(rh, wh_h, out=work_h)
+            k.forward_state(work_h, b, h, gates, hs, t)
+
+
+def _backward(path, wh_t, h0, c0, hs, gates, saved, dhs, dh, dc, da):
+    d_h = h0.shape[1]
+    wh_t_zr, wh_t_h = wh_t[:2 * d_h], wh_t[2 * d_h:]  # row blocks: C-contiguous views
+    work_zr = np.empty((h0.shape[0], 2 * d_h), dtype=h0.dtype)
+    work_h = np.empty_like(h0)
+    drh = np.empty_like(h0)
+    if path == "one_row":
+        k.backward_steps_one_row(wh_t_zr, wh_t_h, dhs, gates, hs, h0, dh, da, work_zr,
+                                 work_h, drh)
+    elif path == "small":
+        k.backward_steps(wh_t_zr, wh_t_h, dhs, gates, hs, h0, dh, da, work_zr, work_h, drh)
+    else:
+        for t in range(hs.shape[1] - 1, -1, -1):
+            k.backward_state(dhs, gates, hs, h0, dh, da, work_h, t)
+            np.matmul(work_h, wh_t_h, out=drh)
+            k.backward_gates(gates, hs, h0, drh, dh, da, work_zr, t)
+            np.matmul(work_zr, wh_t_zr, out=drh)
+            dh += drh
+
+
+# saved[0]: every step's r * h_prev, which multiplies Whh (dWhh's input).
+CELL = Cell(name="GRU", gates=3, has_c=False, saved=1, forward=_forward, backward=_backward,
+            wh_inputs=((0, 2, -1), (2, 3, 0)))
+
+
+class GRU(Step):
+    """One step of the book's GRU.
+
+    Parameters
+    ----------
+    Wx : (D, 3H) float32 or float64 array, gate blocks z, r, h~.
+    Wh : (H, 3H) array of the same dtype.
+    b : (3H,) array of the same dtype.
+
+    Attributes
+    ----------
+    params : [Wx, Wh, b], the very arrays passed in.
+    grads : [dWx, dWh, db], created once and overwritten by every backward.
+    cache : (x, h_prev, z, r, hh) of the last forward, or None.
+    """
+
+    cell = CELL
+
+    def forward(self, x: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
+        """Return ``h_next`` (N, H) for ``x`` (N, D) and ``h_prev`` (N, H)."""
+        return self._step_forward(x, h_prev)[0]
+
+    def _book_cache(self, x, h_prev, c_prev, h, c, tape):
+        z, r, hh = np.split(tape.gates[:, 0, :], 3, axis=1)
+        return (x, h_prev, z, r, hh)
+
+    def backward(self, dh_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(dx, dh_prev)`` and overwrite ``grads``."""
+        dx, dh_prev, _ = self._step_backward(dh_next)
+        return dx, dh_prev
+
+
+class TimeGRU(TimeRecurrent):
+    """T steps of ``GRU`` at once, with a hidden state kept between calls.
+
+    Parameters
+    ----------
+    Wx : (D, 3H) float32 or float64 array, gate blocks z, r, h~.
+    Wh : (H, 3H) array of the same dtype.
+    b : (3H,) array of the same dtype.
+    stateful : bool
+        As for ``TimeRNN``.
+
+    Attributes
+    ----------
+    params : [Wx, Wh, b], the very arrays passed in, read afresh every call.
+    grads : [dWx, dWh, db], created once and overwritten by every backward.
+    h : (N, H) hidden state after the last forward (or as set), or None.
+    dh : (N, H) gradient of the last backward with respect to the initial
+        state of its block, or None.
+    stateful : bool
+    """
+
+    cell = CELL

@@ -1,0 +1,303 @@
+"""What every recurrent cell (RNN, LSTM, GRU) shares, written once.
+
+A cell is described by a ``Cell``: its number of gate blocks, whether it
+carries a cell state c, which per-step arrays its backward needs, and two
+functions that run its time loops (with its own kernels) on checked arrays.
+Everything else is here: the checks, the stateful h (and c), one call at a
+time, the input projection of all steps as one GEMM, and the backward's
+products over all steps (dxs, dWx, db, dWh).
+
+The split: what is one large product over all steps goes to numpy's BLAS;
+only the chain through the state, which must run step by step, goes to the
+cell's Numba kernels (see ``fastrnn._tuning`` for where each time loop runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from fastrnn_kernels.products import sum_rows
+
+from ._guard import Layer
+from ._tuning import time_loop_path
+from ._validate import as_input, check_grads, check_params
+
+Params = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A recurrent cell, as the shared code needs to know it.
+
+    Attributes
+    ----------
+    name : the book's name of the one-step layer ("RNN", "LSTM", "GRU").
+    gates : G, the number of H-wide blocks in Wx (D, G*H), Wh and b.
+    has_c : True if the cell carries a cell state c beside h (LSTM).
+    saved : how many (N, T, H) arrays besides hs the forward keeps.
+    forward : ``forward(path, wh, b, h, c, gates, hs, saved)`` runs the time
+        loop: ``gates`` (N, T, G*H) holds x_t @ Wx on entry (for G = 1 it is
+        hs itself), h and c (None without c) the initial states; on return
+        hs and ``saved`` are filled, h and c hold the last states, and
+        ``gates`` whatever the backward reads.
+    backward : ``backward(path, wh_t, h0, c0, hs, gates, saved, dhs, dh, dc, da)``
+        runs the reverse time loop: writes the gradient with respect to each
+        step's gate inputs into ``da`` (N, T, G*H), and leaves in dh (zero on
+        entry) and dc (the last c's gradient on entry) those of h0 and c0.
+        ``wh_t`` is Wh.T, C-contiguous; the backward may not write to it.
+    wh_inputs : for dWh, the blocks of Wh's columns and what multiplies each
+        per step: ``(first block, end block, source)``, where source -1 is
+        h_{t-1} and k >= 0 is ``saved[k]``; None: h_{t-1} for all blocks.
+    """
+
+    name: str
+    gates: int
+    has_c: bool
+    saved: int
+    forward: Callable[..., None]
+    backward: Callable[..., None]
+    wh_inputs: tuple[tuple[int, int, int], ...] | None = None
+
+
+class Tape(NamedTuple):
+    """What a forward keeps for its backward (all C-contiguous, checked)."""
+
+    xs: np.ndarray           # (N, T, D) inputs, in the params' dtype
+    h0: np.ndarray           # (N, H) initial h
+    c0: np.ndarray | None    # (N, H) initial c, or None without c
+    hs: np.ndarray           # (N, T, H) all h
+    gates: np.ndarray        # (N, T, G*H), what the cell's backward reads
+    saved: tuple[np.ndarray, ...]
+
+
+def forward(cell: Cell, params: Params, xs: np.ndarray, h0: np.ndarray,
+            c0: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None, Tape]:
+    """Run ``cell`` over all steps of checked arrays; return (h, c, tape)."""
+    wx, wh, b = params
+    n_batch, n_steps, d_in = xs.shape
+    d_h, width = wh.shape
+    hs = np.empty((n_batch, n_steps, d_h), dtype=wh.dtype)
+    gates = hs if cell.gates == 1 else np.empty((n_batch, n_steps, width), dtype=wh.dtype)
+    saved = tuple(np.empty_like(hs) for _ in range(cell.saved))
+    h = h0.copy()
+    c = None if c0 is None else c0.copy()
+    if hs.size:
+        # The input projection of all steps is one GEMM.
+        np.matmul(xs.reshape(-1, d_in), wx, out=gates.reshape(-1, width))
+        cell.forward(time_loop_path(n_batch, d_h, cell.gates), wh, b, h, c, gates, hs,
+                     saved)
+    return h, c, Tape(xs, h0, c0, hs, gates, saved)
+
+
+def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
+             dhs: np.ndarray, dc: np.ndarray | None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Run the backward of ``tape`` on checked arrays; overwrite ``grads``.
+
+    ``dc`` is the gradient with respect to the last c (cells with c only;
+    None means zero). Returns (dxs, dh0, dc0).
+    """
+    wx, wh, _ = params
+    dwx, dwh, db = grads
+    xs, h0, c0, hs, gates, saved = tape
+    n_batch, n_steps, d_in = xs.shape
+    d_h, width = wh.shape
+    dxs = np.empty(xs.shape, dtype=xs.dtype)
+    dh = np.zeros_like(h0)
+    if cell.has_c:
+        dc = np.zeros_like(h0) if dc is None else dc.copy()
+    if hs.size == 0:
+        for g in grads:
+            g[...] = 0
+        return dxs, dh, dc
+    da = np.empty((n_batch, n_steps, width), dtype=wh.dtype)
+    # Every step multiplies by Wh.T: one C-contiguous copy makes those
+    # products plain GEMMs, which OpenBLAS runs faster than on the view.
+    wh_t = wh.T.copy()
+    cell.backward(time_loop_path(n_batch, d_h, cell.gates), wh_t, h0, c0, hs, gates, saved,
+                  dhs, dh, dc, da)
+    # The rest is one GEMM or reduction over all steps.
+    flat = da.reshape(-1, width)
+    np.matmul(flat, wx.T, out=dxs.reshape(-1, d_in))
+    np.matmul(xs.reshape(-1, d_in).T, flat, out=dwx)
+    sum_rows(flat, db)
+    # wh_t is no longer needed: scratch for the h0 term below.
+    scratch = wh_t.reshape(-1)
+    for first, end, source in cell.wh_inputs or ((0, cell.gates, -1),):
+        cols = slice(first * d_h, end * d_h)
+        if source >= 0:
+            np.matmul(saved[source].reshape(-1, d_h).T, flat[:, cols], out=dwh[:, cols])
+            continue
+        # sum over t of h_{t-1}.T @ da_t. In the flattened (N*T, .) layout,
+        # row r of hs is h_{t-1} of row r + 1 of da, except across a sample
+        # boundary, where row n*T + T-1 meets da[n+1, 0], whose h_{t-1} is
+        # h0[n+1]. So: set the t = 0 rows of da aside and zero them, one GEMM
+        # over the shifted rows, plus h0.T @ (those rows).
+        da0 = flat[::n_steps, cols].copy()
+        flat[::n_steps, cols] = 0
+        np.matmul(hs.reshape(-1, d_h)[:-1].T, flat[1:, cols], out=dwh[:, cols])
+        h0_term = scratch[:d_h * da0.shape[1]].reshape(d_h, da0.shape[1])
+        np.matmul(h0.T, da0, out=h0_term)
+        dwh[:, cols] += h0_term
+    return dxs, dh, dc
+
+
+def _params_for_backward(layer: "Step | TimeRecurrent", tape: Tape) -> Params:
+    """Check params and grads again, and that they still fit the forward pass."""
+    params = check_params(layer.params, layer.cell.gates)
+    wx = params[0]
+    want = (tape.xs.shape[-1], tape.gates.shape[-1])
+    if wx.dtype != tape.hs.dtype or wx.shape != want:
+        raise ValueError(
+            f"params changed since forward: Wx now has shape {wx.shape} and "
+            f"dtype {wx.dtype}, forward ran with shape {want} and dtype {tape.hs.dtype}")
+    check_grads(layer.grads, params)
+    return params
+
+
+def _zero_grads(params: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.zeros(p.shape, dtype=p.dtype) for p in params]
+
+
+class Step(Layer):
+    """Base of the one-step layers (``RNN``, ``LSTM``, ``GRU``): T = 1 of
+    the shared forward and backward. Subclasses set ``cell`` and give
+    ``forward``/``backward`` the book's signatures."""
+
+    cell: Cell
+
+    def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray) -> None:
+        check_params([Wx, Wh, b], self.cell.gates)
+        super().__init__()
+        self.params = [Wx, Wh, b]
+        self.grads = _zero_grads(self.params)
+        self.cache: tuple | None = None
+        self._tape: Tape | None = None
+
+    def _step_forward(self, x: np.ndarray, h_prev: np.ndarray,
+                      c_prev: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        with self._exclusive():
+            params = check_params(self.params, self.cell.gates)
+            wx, wh, _ = params
+            x = as_input("x", x, (None, wx.shape[0]), wx.dtype)
+            state = (x.shape[0], wh.shape[0])
+            h_prev = as_input("h_prev", h_prev, state, wx.dtype)
+            if self.cell.has_c:
+                c_prev = as_input("c_prev", c_prev, state, wx.dtype)
+            h, c, tape = forward(self.cell, params, x[:, None, :], h_prev, c_prev)
+            self._tape = tape
+            self.cache = self._book_cache(x, h_prev, c_prev, h, c, tape)
+            return h, c
+
+    def _book_cache(self, x, h_prev, c_prev, h, c, tape) -> tuple:
+        """The ``cache`` tuple the book's layer keeps (for code that reads it)."""
+        return (x, h_prev, h)
+
+    def _step_backward(self, dh_next: np.ndarray, dc_next: np.ndarray | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        with self._exclusive():
+            if self._tape is None:
+                raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
+            tape = self._tape
+            params = _params_for_backward(self, tape)
+            shape = tape.h0.shape
+            dh_next = as_input("dh_next", dh_next, shape, tape.hs.dtype)
+            if self.cell.has_c:
+                dc_next = as_input("dc_next", dc_next, shape, tape.hs.dtype)
+            dxs, dh, dc = backward(self.cell, params, self.grads, tape, dh_next[:, None, :],
+                                   dc_next)
+            return dxs[:, 0, :], dh, dc
+
+
+class TimeRecurrent(Layer):
+    """Base of the T-step layers (``TimeRNN``, ``TimeLSTM``, ``TimeGRU``).
+
+    Subclasses set ``cell`` (and, with a cell state, give ``set_state`` its
+    ``c``). Attributes: ``params``, ``grads``, ``h``, ``dh``, ``stateful``,
+    and ``c`` for cells that carry one.
+    """
+
+    cell: Cell
+
+    def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
+                 stateful: bool = False) -> None:
+        check_params([Wx, Wh, b], self.cell.gates)
+        super().__init__()
+        self.params = [Wx, Wh, b]
+        self.grads = _zero_grads(self.params)
+        self.h: np.ndarray | None = None
+        if self.cell.has_c:
+            self.c: np.ndarray | None = None
+        self.dh: np.ndarray | None = None
+        self.stateful = stateful
+        self._tape: Tape | None = None
+
+    def _initial(self, name: str, xs: np.ndarray, d_h: int) -> np.ndarray:
+        """The state ``name`` ("h" or "c") a forward over ``xs`` (checked)
+        starts from: the held one if stateful and set, else zeros."""
+        held = getattr(self, name)
+        if not self.stateful or held is None:
+            return np.zeros((xs.shape[0], d_h), dtype=xs.dtype)
+        state = as_input(name, held, (None, d_h), xs.dtype)
+        if state.shape[0] != xs.shape[0]:
+            kind = "hidden state h" if name == "h" else "cell state c"
+            raise ValueError(
+                f"this stateful {type(self).__name__} holds a {kind} of shape "
+                f"{state.shape}, but xs of shape {xs.shape} has batch size {xs.shape[0]}; "
+                "call reset_state() (or set_state()) before changing the batch size")
+        return state
+
+    def forward(self, xs: np.ndarray) -> np.ndarray:
+        """Return all hidden states hs (N, T, H) for inputs ``xs`` (N, T, D)."""
+        with self._exclusive():
+            params = check_params(self.params, self.cell.gates)
+            wx, wh, _ = params
+            xs = as_input("xs", xs, (None, None, wx.shape[0]), wx.dtype)
+            d_h = wh.shape[0]
+            h0 = self._initial("h", xs, d_h)
+            c0 = self._initial("c", xs, d_h) if self.cell.has_c else None
+            h, c, self._tape = forward(self.cell, params, xs, h0, c0)
+            self.h = h
+            if self.cell.has_c:
+                self.c = c
+            return self._tape.hs
+
+    def backward(self, dhs: np.ndarray) -> np.ndarray:
+        """Return dxs (N, T, D) for ``dhs`` (N, T, H); overwrite grads and dh.
+
+        Like the book's layer, it does not add any incoming ``dh``: the
+        gradient of the next block's initial state is the caller's to add.
+        """
+        with self._exclusive():
+            if self._tape is None:
+                raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
+            params = _params_for_backward(self, self._tape)
+            dhs = as_input("dhs", dhs, self._tape.hs.shape, self._tape.hs.dtype)
+            dxs, self.dh, _ = backward(self.cell, params, self.grads, self._tape, dhs, None)
+            return dxs
+
+    def _set_state(self, h: np.ndarray, c: np.ndarray | None = None) -> None:
+        with self._exclusive():
+            wx, wh, _ = check_params(self.params, self.cell.gates)
+            h = as_input("h", h, (None, wh.shape[0]), wx.dtype, copy=True)
+            if c is not None:
+                c = as_input("c", c, h.shape, wx.dtype, copy=True)
+            self.h = h
+            if self.cell.has_c:
+                self.c = c
+
+    def set_state(self, h: np.ndarray) -> None:
+        """Set the hidden state (N, H) the next stateful forward starts from.
+
+        A copy of ``h`` in the params' dtype is kept; views are fine.
+        """
+        self._set_state(h)
+
+    def reset_state(self) -> None:
+        """Forget the state: the next forward starts from zeros."""
+        self.h = None
+        if self.cell.has_c:
+            self.c = None

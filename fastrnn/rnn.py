@@ -1,0 +1,94 @@
+"""``RNN`` and ``TimeRNN``: the book's vanilla RNN, h = tanh(h_prev @ Wh + x @ Wx + b)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fastrnn_kernels import rnn as k
+
+from .recurrent import Cell, Step, TimeRecurrent
+
+
+def _forward(path, wh, b, h, c, gates, hs, saved):
+    # gates is hs: x_t @ Wx on entry, tanh(...) written over it.
+    work = np.empty_like(h)
+    if path == "one_row":
+        k.forward_steps_one_row(wh, b, h, hs, work)
+    elif path == "small":
+        k.forward_steps(wh, b, h, hs, work)
+    else:
+        for t in range(hs.shape[1]):
+            np.matmul(h, wh, out=work)
+            k.forward_step(work, b, h, hs, t)
+
+
+def _backward(path, wh_t, h0, c0, hs, gates, saved, dhs, dh, dc, da):
+    work = np.empty_like(h0)
+    if path == "one_row":
+        k.backward_steps_one_row(wh_t, hs, dhs, dh, da, work)
+    elif path == "small":
+        k.backward_steps(wh_t, hs, dhs, dh, da, work)
+    else:
+        for t in range(hs.shape[1] - 1, -1, -1):
+            k.backward_step(dhs, hs, dh, da, work, t)
+            np.matmul(work, wh_t, out=dh)
+
+
+CELL = Cell(name="RNN", gates=1, has_c=False, saved=0, forward=_forward, backward=_backward)
+
+
+class RNN(Step):
+    """One time step: ``h_next = tanh(h_prev @ Wh + x @ Wx + b)``.
+
+    Parameters
+    ----------
+    Wx : (D, H) float32 or float64 array.
+    Wh : (H, H) array of the same dtype.
+    b : (H,) array of the same dtype.
+
+    Attributes
+    ----------
+    params : [Wx, Wh, b], the very arrays passed in.
+    grads : [dWx, dWh, db], created once and overwritten by every backward.
+    cache : (x, h_prev, h_next) of the last forward, or None.
+    """
+
+    cell = CELL
+
+    def forward(self, x: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
+        """Return ``h_next`` (N, H) for ``x`` (N, D) and ``h_prev`` (N, H)."""
+        return self._step_forward(x, h_prev)[0]
+
+    def backward(self, dh_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(dx, dh_prev)`` and overwrite ``grads``.
+
+        ``dh_next`` is the gradient with respect to the last forward's output.
+        """
+        dx, dh_prev, _ = self._step_backward(dh_next)
+        return dx, dh_prev
+
+
+class TimeRNN(TimeRecurrent):
+    """T steps of ``RNN`` at once, with a hidden state kept between calls.
+
+    Parameters
+    ----------
+    Wx : (D, H) float32 or float64 array.
+    Wh : (H, H) array of the same dtype.
+    b : (H,) array of the same dtype.
+    stateful : bool
+        If True, each forward starts from the state the last one ended in
+        (truncated BPTT); the first one, and any after ``reset_state()``,
+        from zeros. If False, every forward starts from zeros.
+
+    Attributes
+    ----------
+    params : [Wx, Wh, b], the very arrays passed in, read afresh every call.
+    grads : [dWx, dWh, db], created once and overwritten by every backward.
+    h : (N, H) hidden state after the last forward (or as set), or None.
+    dh : (N, H) gradient of the last backward with respect to the initial
+        state of its block, or None.
+    stateful : bool
+    """
+
+    cell = CELL

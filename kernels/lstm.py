@@ -1,0 +1,152 @@
+"""The sequential part of an LSTM: the time loops and their elementwise steps.
+
+As for the RNN (``kernels/rnn.py``), the products over all steps are the
+caller's (numpy); here is only the chain through h and c. Gate blocks are
+laid out as in the book, f, g, i, o, each H wide:
+
+    A = x_t @ Wx + h_prev @ Wh + b
+    f, g, i, o = sigmoid(A_f), tanh(A_g), sigmoid(A_i), sigmoid(A_o)
+    c = f * c_prev + g * i
+    h = o * tanh(c)
+
+The forward keeps the activated gates (in place of x_t @ Wx in ``gates``)
+and every step's c (``cs``); the backward recomputes tanh(c) from them.
+All arrays are C-contiguous, of one float dtype, with shapes checked by
+``fastrnn._validate`` before any kernel runs. Outputs and workspaces come
+last.
+
+Notation: N batch, T steps, H hidden size; ``gates`` and ``da`` are
+(N, T, 4H), ``hs`` and ``cs`` (N, T, H), ``work`` (N, 4H).
+"""
+
+import numpy as np
+
+from ._jit import inline_kernel, kernel
+from .products import aligned_copy, row_times
+from .scalars import one
+from .sigmoid import sigmoid
+from .tanh import tanh
+
+
+@inline_kernel
+def _forward_elementwise(work, b, h, c, gates, hs, cs, t):
+    # work = h_prev @ Wh, gates[:, t] = x_t @ Wx on entry.
+    n_h = h.shape[1]
+    for n in range(h.shape[0]):
+        for j in range(n_h):
+            f = sigmoid(gates[n, t, j] + work[n, j] + b[j])
+            g = tanh(gates[n, t, n_h + j] + work[n, n_h + j] + b[n_h + j])
+            i = sigmoid(gates[n, t, 2 * n_h + j] + work[n, 2 * n_h + j] + b[2 * n_h + j])
+            o = sigmoid(gates[n, t, 3 * n_h + j] + work[n, 3 * n_h + j] + b[3 * n_h + j])
+            c_next = f * c[n, j] + g * i
+            h_next = o * tanh(c_next)
+            gates[n, t, j] = f
+            gates[n, t, n_h + j] = g
+            gates[n, t, 2 * n_h + j] = i
+            gates[n, t, 3 * n_h + j] = o
+            c[n, j] = c_next
+            cs[n, t, j] = c_next
+            h[n, j] = h_next
+            hs[n, t, j] = h_next
+
+
+@inline_kernel
+def _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t):
+    # dh, dc: the gradients with respect to h_t and c_t from the steps after
+    # t on entry; dc becomes that of c_{t-1}. da[:, t] = work = the gradient
+    # with respect to A_t (the caller then sets dh = work @ Wh.T).
+    n_h = dh.shape[1]
+    u = one(dh[0, 0])
+    for n in range(dh.shape[0]):
+        for j in range(n_h):
+            f = gates[n, t, j]
+            g = gates[n, t, n_h + j]
+            i = gates[n, t, 2 * n_h + j]
+            o = gates[n, t, 3 * n_h + j]
+            c_prev = c0[n, j] if t == 0 else cs[n, t - 1, j]
+            tc = tanh(cs[n, t, j])
+            dh_t = dhs[n, t, j] + dh[n, j]
+            dc_t = dc[n, j] + dh_t * o * (u - tc * tc)
+            d_f = dc_t * c_prev * f * (u - f)
+            d_g = dc_t * i * (u - g * g)
+            d_i = dc_t * g * i * (u - i)
+            d_o = dh_t * tc * o * (u - o)
+            da[n, t, j] = d_f
+            da[n, t, n_h + j] = d_g
+            da[n, t, 2 * n_h + j] = d_i
+            da[n, t, 3 * n_h + j] = d_o
+            work[n, j] = d_f
+            work[n, n_h + j] = d_g
+            work[n, 2 * n_h + j] = d_i
+            work[n, 3 * n_h + j] = d_o
+            dc[n, j] = dc_t * f
+
+
+@kernel
+def forward_step(work, b, h, c, gates, hs, cs, t):
+    """Finish step ``t`` of ``forward_steps``, given ``work = h_prev @ Wh``."""
+    _forward_elementwise(work, b, h, c, gates, hs, cs, t)
+
+
+@kernel
+def forward_steps(wh, b, h, c, gates, hs, cs, work):
+    """Run all T steps of the LSTM.
+
+    Parameters
+    ----------
+    wh, b : (H, 4H), (4H,) parameters.
+    h, c : (N, H) initial states on entry; the last states on return.
+    gates : (N, T, 4H) x_t @ Wx on entry; the activated gates on return.
+    hs, cs : (N, T, H) outputs: h and c of every step.
+    work : (N, 4H) workspace.
+    """
+    for t in range(hs.shape[1]):
+        np.dot(h, wh, work)
+        _forward_elementwise(work, b, h, c, gates, hs, cs, t)
+
+
+@kernel
+def forward_steps_one_row(wh, b, h, c, gates, hs, cs, work):
+    """``forward_steps`` for N = 1, with its own product instead of BLAS."""
+    w = aligned_copy(wh)
+    for t in range(hs.shape[1]):
+        row_times(h, w, work)
+        _forward_elementwise(work, b, h, c, gates, hs, cs, t)
+
+
+@kernel
+def backward_step(dhs, gates, cs, c0, dh, dc, da, work, t):
+    """Step ``t`` of ``backward_steps`` before its product; the caller then
+    sets ``dh = work @ wh_t``."""
+    _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t)
+
+
+@kernel
+def backward_steps(wh_t, dhs, gates, cs, c0, dh, dc, da, work):
+    """Run the chain of the gradient through h and c, from step T-1 down to 0.
+
+    Parameters
+    ----------
+    wh_t : (4H, H) the transpose of Wh, C-contiguous.
+    dhs : (N, T, H) gradient of the loss with respect to hs.
+    gates, cs : what ``forward_steps`` returned.
+    c0 : (N, H) the forward's initial c.
+    dh : (N, H) zero on entry; the gradient with respect to the initial h
+        on return.
+    dc : (N, H) the gradient with respect to the last c on entry (zero in a
+        time layer); that with respect to the initial c on return.
+    da : (N, T, 4H) output, the gradient with respect to A at every step.
+    work : (N, 4H) workspace; holds da[:, 0] on return.
+    """
+    for t in range(dhs.shape[1] - 1, -1, -1):
+        _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t)
+        np.dot(work, wh_t, dh)
+
+
+@kernel
+def backward_steps_one_row(wh_t, dhs, gates, cs, c0, dh, dc, da, work):
+    """``backward_steps`` for N = 1, with its own product instead of BLAS."""
+    w = aligned_copy(wh_t)
+    for t in range(dhs.shape[1] - 1, -1, -1):
+        _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t)
+        row_times(work, w, dh)
