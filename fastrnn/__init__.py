@@ -5,7 +5,9 @@ Swap ``from common.time_layers import TimeRNN`` (or ``TimeLSTM``, ...) for
 ``fastrnn.time_layers.__all__`` lists every layer fastrnn replaces.
 """
 
-from .time_layers import GRU, LSTM, RNN, TimeBiLSTM, TimeGRU, TimeLSTM, TimeRNN
+from .time_layers import (GRU, LSTM, RNN, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM,
+                          TimeRNN)
 
-__all__ = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM"]
+__all__ = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM",
+           "TimeDropout"]
 __version__ = "0.1.0"

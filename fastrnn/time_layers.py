@@ -5,8 +5,10 @@ versions under the book's names.
 """
 
 from .bilstm import TimeBiLSTM
+from .dropout import TimeDropout
 from .gru import GRU, TimeGRU
 from .lstm import LSTM, TimeLSTM
 from .rnn import RNN, TimeRNN
 
-__all__ = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM"]
+__all__ = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM",
+           "TimeDropout"]
