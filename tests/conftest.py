@@ -61,21 +61,39 @@ def assert_close(actual, expected, name="array", exact=None, scale=None):
                                err_msg=name, equal_nan=True)
 
 
-def make_params(rng, D, H, dtype=np.float32, contractive=False):
-    """Weights initialised as the book does (randn / sqrt(fan-in)), random b.
+def make_params(rng, D, H, dtype=np.float32, contractive=False, gates=1):
+    """Weights initialised as the book does (randn / sqrt(fan-in)), random b,
+    for a cell of ``gates`` H-wide blocks (1 RNN, 4 LSTM, 3 GRU).
 
     With ``contractive``, Wh is scaled to spectral norm <= 0.95 so rounding
     errors are not amplified over time: a well-conditioned problem, on which
     two float32 implementations can be compared (on a chaotic one, even the
     float32 and float64 reference disagree in the first digit).
     """
-    Wx = (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype)
-    Wh = rng.standard_normal((H, H)) / np.sqrt(H)
+    Wx = (rng.standard_normal((D, gates * H)) / np.sqrt(D)).astype(dtype)
+    Wh = rng.standard_normal((H, gates * H)) / np.sqrt(H)
     if contractive:
         Wh *= min(1.0, 0.95 / np.linalg.norm(Wh, 2))
     Wh = Wh.astype(dtype)
-    b = (0.1 * rng.standard_normal(H)).astype(dtype)
+    b = (0.1 * rng.standard_normal(gates * H)).astype(dtype)
     return Wx, Wh, b
+
+
+def relayout(a, layout, other):
+    """Return ``a``'s values in a differently laid out (or typed) array."""
+    if layout == "F":
+        return np.asfortranarray(a)
+    if layout == "strided":
+        big = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
+        big[..., ::2] = a
+        return big[..., ::2]
+    if layout == "time-major":  # a (N, T, .) view of a (T, N, .) array
+        return np.ascontiguousarray(a.swapaxes(0, 1)).swapaxes(0, 1)
+    if layout == "other-float-in":
+        return a.astype(other)
+    if layout == "float16-in":
+        return a.astype(np.float16)
+    return a
 
 
 def numeric_grad(f, a, eps=1e-6):

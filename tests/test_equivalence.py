@@ -9,26 +9,9 @@ import fastrnn
 from fastrnn import _tuning, reference
 from fastrnn_kernels.products import aligned_copy
 from fastrnn_kernels.rnn import forward_steps_one_row
-from conftest import assert_close, make_params, outputs_scale
+from conftest import assert_close, make_params, outputs_scale, relayout
 
 LAYOUTS = ("C", "F", "strided", "time-major", "float16-in", "other-float-in")
-
-
-def _layout(a, layout, other):
-    """Return ``a``'s values in a differently laid out (or typed) array."""
-    if layout == "F":
-        return np.asfortranarray(a)
-    if layout == "strided":
-        big = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), dtype=a.dtype)
-        big[..., ::2] = a
-        return big[..., ::2]
-    if layout == "time-major":  # a (N, T, .) view of a (T, N, .) array
-        return np.ascontiguousarray(a.swapaxes(0, 1)).swapaxes(0, 1)
-    if layout == "other-float-in":
-        return a.astype(other)
-    if layout == "float16-in":
-        return a.astype(np.float16)
-    return a
 
 
 @settings(max_examples=150)
@@ -48,9 +31,9 @@ def test_time_rnn_matches_reference(N, T, D, H, dtype, layout, stateful, seed):
     h0 = (0.5 * rng.standard_normal((N, H))).astype(np.float16).astype(dtype)
     fast = fastrnn.TimeRNN(*params, stateful)
     if stateful:
-        fast.set_state(_layout(h0, layout, other))
-    hs = fast.forward(_layout(xs, layout, other))
-    dxs = fast.backward(_layout(dhs, layout, other))
+        fast.set_state(relayout(h0, layout, other))
+    hs = fast.forward(relayout(xs, layout, other))
+    dxs = fast.backward(relayout(dhs, layout, other))
     assert hs.dtype == dxs.dtype == fast.dh.dtype == np.dtype(dtype)
     assert hs.flags.c_contiguous and dxs.flags.c_contiguous
 

@@ -1,4 +1,4 @@
-"""Property-based fuzzing of every public layer.
+"""Property-based fuzzing of every public layer (the time layers: the registry).
 
 For any input, a layer either gives the reference's result within tolerance
 or raises the documented error, and a failed call changes nothing. Inputs
@@ -17,6 +17,7 @@ import fastrnn
 from fastrnn import reference
 from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from conftest import assert_close
+from layer_registry import TIME_LAYERS
 
 FLOATS = (np.float16, np.float32, np.float64)
 NOT_FLOATS = (np.int8, np.int64, np.uint8, np.bool_, np.complex64, np.object_)
@@ -56,7 +57,7 @@ def _not_an_array(draw):
 
 def _snapshot(layer):
     keep = [a for a in list(layer.params) + list(layer.grads) if a is not None]
-    for name in ("h", "dh"):
+    for name in ("h", "c", "dh"):
         if getattr(layer, name, None) is not None:
             keep.append(getattr(layer, name))
     return [(a, a.copy()) for a in keep]
@@ -87,14 +88,15 @@ def _quiet():
     return np.errstate(all="ignore")  # numpy warns on inf - inf, as in the book
 
 
-@given(data=st.data(), N=st.integers(0, 5), T=st.integers(0, 6), D=st.integers(1, 5),
-       H=st.integers(1, 5), dtype=st.sampled_from([np.float32, np.float64]),
+@given(data=st.data(), spec=st.sampled_from(TIME_LAYERS), N=st.integers(0, 5),
+       T=st.integers(0, 6), D=st.integers(1, 5), H=st.integers(1, 5),
+       dtype=st.sampled_from([np.float32, np.float64]),
        stateful=st.booleans(), wrong_shape=st.booleans(), not_array=st.booleans())
-def test_fuzz_time_rnn(data, N, T, D, H, dtype, stateful, wrong_shape, not_array):
+def test_fuzz_time_layers(data, spec, N, T, D, H, dtype, stateful, wrong_shape, not_array):
     rng = np.random.default_rng(N * 100 + T * 10 + D + H)
-    params = [(rng.standard_normal(s) / 2).astype(dtype) for s in ((D, H), (H, H), (H,))]
-    layer = fastrnn.TimeRNN(*params, stateful=stateful)
-    ref = reference.TimeRNN(*params, stateful=stateful)
+    params = spec.params(rng, D, H, dtype)
+    layer = spec.fast(*params, stateful=stateful)
+    ref = spec.ref(*params, stateful=stateful)
     shape = (N, T, D + 1) if wrong_shape else (N, T, D)
     xs = _not_an_array(data.draw) if not_array else data.draw(arrays(shape))
     snap = _snapshot(layer)
