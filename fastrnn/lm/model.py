@@ -1,15 +1,19 @@
-"""``SimpleRnnlm``: the book's chapter-5 language model, and its parameter files."""
+"""The book's language models (``SimpleRnnlm``, ``Rnnlm``, ``BetterRnnlm``) and
+their parameter files."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import secrets
+from types import SimpleNamespace
 
 import numpy as np
 
 from .. import reference
 from .._tuning import THROUGH_MIN_SCORES
+from ..dropout import TimeDropout
+from ..lstm import TimeLSTM
 from ..rnn import TimeRNN
 from .layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 
@@ -20,58 +24,38 @@ class ParamsFileError(ValueError):
     """A parameter file that cannot be loaded into a model."""
 
 
-class SimpleRnnlm:
-    """Embedding -> stateful TimeRNN -> affine -> softmax with loss.
+def _check_sizes(**sizes: object) -> None:
+    for name, n in sizes.items():
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"{name} must be a positive integer, got {n!r}")
 
-    Parameters
-    ----------
-    vocab_size, wordvec_size, hidden_size : V, D, H.
-    tied : share the embedding matrix with the output layer (W_out = W_emb.T;
-        needs D == H).
-    backend : "fastrnn" (this package's layers) or "numpy" (the book's, from
-        ``fastrnn.reference``), for comparisons.
-    rng : random generator for the book's initialisation (randn / 100 for
-        the embedding, randn / sqrt(fan-in) for the rest, zero biases);
-        ``np.random.default_rng()`` if None. All params are float32.
+
+class LanguageModel:
+    """Base of the book's language models: embedding -> time layers ->
+    affine -> softmax with loss, with the book's ``predict``, ``forward``,
+    ``backward`` and ``reset_state``, and parameter files.
+
+    Subclasses build ``layers`` (the embedding first, the affine layer last)
+    and call ``_assemble``.
 
     Attributes
     ----------
     params, grads : the layers' lists, concatenated (repeats for tied weights).
     names : one name per param, as used in parameter files.
+    tied : whether the affine layer's W is the embedding's W.T.
+    backend : "fastrnn" or "numpy".
     """
 
-    def __init__(self, vocab_size: int, wordvec_size: int, hidden_size: int,
-                 tied: bool = False, backend: str = "fastrnn",
-                 rng: np.random.Generator | None = None) -> None:
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        V, D, H = vocab_size, wordvec_size, hidden_size
-        for name, n in (("vocab_size", V), ("wordvec_size", D), ("hidden_size", H)):
-            if not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"{name} must be a positive integer, got {n!r}")
-        if tied and D != H:
-            raise ValueError(f"tied weights need wordvec_size == hidden_size, got {D} and {H}")
-        rn = (rng or np.random.default_rng()).standard_normal
-        embed_W = (rn((V, D)) / 100).astype("f")
-        rnn_Wx = (rn((D, H)) / np.sqrt(D)).astype("f")
-        rnn_Wh = (rn((H, H)) / np.sqrt(H)).astype("f")
-        rnn_b = np.zeros(H, dtype="f")
-        affine_W = embed_W.T if tied else (rn((H, V)) / np.sqrt(H)).astype("f")
-        affine_b = np.zeros(V, dtype="f")
+    def _assemble(self, layers: list, names: list[str], tied: bool, backend: str) -> None:
         ref = backend == "numpy"
-        self.layers = [
-            (reference.TimeEmbedding if ref else TimeEmbedding)(embed_W),
-            (reference.TimeRNN if ref else TimeRNN)(rnn_Wx, rnn_Wh, rnn_b, stateful=True),
-            (reference.TimeAffine if ref else TimeAffine)(affine_W, affine_b),
-        ]
+        self.layers = layers
         self.loss_layer = (reference.TimeSoftmaxWithLoss if ref else TimeSoftmaxWithLoss)()
-        self.rnn_layer = self.layers[1]
         self.params: list[np.ndarray] = []
         self.grads: list[np.ndarray] = []
         for layer in self.layers:
             self.params += layer.params
             self.grads += layer.grads
-        self.names = ["embed_W", "rnn_Wx", "rnn_Wh", "rnn_b", "affine_W", "affine_b"]
+        self.names = names
         self.tied = tied
         self.backend = backend
         self._through = False  # whether backward takes backward_through
@@ -83,28 +67,39 @@ class SimpleRnnlm:
         self.__dict__.setdefault("_through", False)  # not in models pickled before it
         if self.tied:
             affine_W = self.layers[0].params[0].T
-            self.layers[2].params[0] = affine_W
-            self.params[4] = affine_W
+            self.layers[-1].params[0] = affine_W
+            self.params[self.names.index("affine_W")] = affine_W
 
-    def forward(self, xs: np.ndarray, ts: np.ndarray) -> float:
-        """Return the mean cross-entropy of predicting ``ts`` from ``xs`` (N, T)."""
+    def predict(self, xs: np.ndarray, train_flg: bool = False) -> np.ndarray:
+        """Return the scores (N, T, V) for word ids ``xs`` (N, T); dropout
+        layers, if any, drop only with ``train_flg``."""
+        for layer in self.layers:
+            if hasattr(layer, "train_flg"):
+                layer.train_flg = train_flg
         for layer in self.layers:
             xs = layer.forward(xs)
-        self._through = self.backend == "fastrnn" and xs.size >= THROUGH_MIN_SCORES
-        return self.loss_layer.forward(xs, ts)
+        return xs
+
+    def forward(self, xs: np.ndarray, ts: np.ndarray, train_flg: bool = True) -> float:
+        """Return the mean cross-entropy of predicting ``ts`` from ``xs`` (N, T)."""
+        scores = self.predict(xs, train_flg)
+        self._through = self.backend == "fastrnn" and scores.size >= THROUGH_MIN_SCORES
+        return self.loss_layer.forward(scores, ts)
 
     def backward(self, dout: float = 1) -> None:
         """Backpropagate through all layers, writing ``grads``."""
         if self._through:  # the loss's (N, T, V) gradient is never formed
-            dout = self.layers[2].backward_through(self.loss_layer, dout)
+            dout = self.layers[-1].backward_through(self.loss_layer, dout)
         else:
-            dout = self.layers[2].backward(self.loss_layer.backward(dout))
-        for layer in reversed(self.layers[:2]):
+            dout = self.layers[-1].backward(self.loss_layer.backward(dout))
+        for layer in reversed(self.layers[:-1]):
             dout = layer.backward(dout)
 
     def reset_state(self) -> None:
-        """Start the next forward from a zero hidden state."""
-        self.rnn_layer.reset_state()
+        """Start the next forward from zero states."""
+        for layer in self.layers:
+            if hasattr(layer, "reset_state"):
+                layer.reset_state()
 
     def _named_params(self) -> dict[str, np.ndarray]:
         named = dict(zip(self.names, self.params))
@@ -183,3 +178,141 @@ class SimpleRnnlm:
             raise ParamsFileError(f"{path} was trained on another vocabulary")
         for name, p in named.items():
             p[...] = arrays[name]
+
+
+class SimpleRnnlm(LanguageModel):
+    """The book's chapter-5 model: embedding -> stateful TimeRNN -> affine.
+
+    Parameters
+    ----------
+    vocab_size, wordvec_size, hidden_size : V, D, H.
+    tied : share the embedding matrix with the output layer (W_out = W_emb.T;
+        needs D == H).
+    backend : "fastrnn" (this package's layers) or "numpy" (the book's, from
+        ``fastrnn.reference``), for comparisons.
+    rng : random generator for the book's initialisation (randn / 100 for
+        the embedding, randn / sqrt(fan-in) for the rest, zero biases);
+        ``np.random.default_rng()`` if None. All params are float32.
+
+    Attributes
+    ----------
+    As ``LanguageModel``, and ``rnn_layer``, the TimeRNN.
+    """
+
+    def __init__(self, vocab_size: int, wordvec_size: int, hidden_size: int,
+                 tied: bool = False, backend: str = "fastrnn",
+                 rng: np.random.Generator | None = None) -> None:
+        _check_backend(backend)
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        _check_sizes(vocab_size=V, wordvec_size=D, hidden_size=H)
+        if tied and D != H:
+            raise ValueError(f"tied weights need wordvec_size == hidden_size, got {D} and {H}")
+        rn = (rng or np.random.default_rng()).standard_normal
+        embed_W = (rn((V, D)) / 100).astype("f")
+        rnn_Wx = (rn((D, H)) / np.sqrt(D)).astype("f")
+        rnn_Wh = (rn((H, H)) / np.sqrt(H)).astype("f")
+        rnn_b = np.zeros(H, dtype="f")
+        affine_W = embed_W.T if tied else (rn((H, V)) / np.sqrt(H)).astype("f")
+        affine_b = np.zeros(V, dtype="f")
+        lib = _layers(backend)
+        layers = [lib.TimeEmbedding(embed_W),
+                  lib.TimeRNN(rnn_Wx, rnn_Wh, rnn_b, stateful=True),
+                  lib.TimeAffine(affine_W, affine_b)]
+        self._assemble(layers, ["embed_W", "rnn_Wx", "rnn_Wh", "rnn_b", "affine_W", "affine_b"],
+                       tied, backend)
+        self.rnn_layer = layers[1]
+
+
+class Rnnlm(LanguageModel):
+    """The book's chapter-6 model: embedding -> stateful TimeLSTM -> affine.
+
+    Parameters
+    ----------
+    vocab_size, wordvec_size, hidden_size : V, D, H.
+    backend, rng : as for ``SimpleRnnlm``.
+
+    Attributes
+    ----------
+    As ``LanguageModel``, and ``lstm_layer``, the TimeLSTM.
+    """
+
+    def __init__(self, vocab_size: int = 10000, wordvec_size: int = 100,
+                 hidden_size: int = 100, backend: str = "fastrnn",
+                 rng: np.random.Generator | None = None) -> None:
+        _check_backend(backend)
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        _check_sizes(vocab_size=V, wordvec_size=D, hidden_size=H)
+        rn = (rng or np.random.default_rng()).standard_normal
+        embed_W = (rn((V, D)) / 100).astype("f")
+        lstm_Wx = (rn((D, 4 * H)) / np.sqrt(D)).astype("f")
+        lstm_Wh = (rn((H, 4 * H)) / np.sqrt(H)).astype("f")
+        lstm_b = np.zeros(4 * H, dtype="f")
+        affine_W = (rn((H, V)) / np.sqrt(H)).astype("f")
+        affine_b = np.zeros(V, dtype="f")
+        lib = _layers(backend)
+        layers = [lib.TimeEmbedding(embed_W),
+                  lib.TimeLSTM(lstm_Wx, lstm_Wh, lstm_b, stateful=True),
+                  lib.TimeAffine(affine_W, affine_b)]
+        self._assemble(layers, ["embed_W", "lstm_Wx", "lstm_Wh", "lstm_b", "affine_W",
+                                "affine_b"], False, backend)
+        self.lstm_layer = layers[1]
+
+
+class BetterRnnlm(LanguageModel):
+    """The book's improved chapter-6 model: embedding -> dropout -> TimeLSTM
+    -> dropout -> TimeLSTM -> dropout -> affine tied to the embedding.
+
+    Parameters
+    ----------
+    vocab_size, wordvec_size, hidden_size : V, D, H (D == H: the output
+        layer's W is the embedding's W.T).
+    dropout_ratio : of the three ``TimeDropout`` layers.
+    backend, rng : as for ``SimpleRnnlm``.
+
+    Attributes
+    ----------
+    As ``LanguageModel``, and ``lstm_layers`` and ``drop_layers``.
+    """
+
+    def __init__(self, vocab_size: int = 10000, wordvec_size: int = 650,
+                 hidden_size: int = 650, dropout_ratio: float = 0.5,
+                 backend: str = "fastrnn", rng: np.random.Generator | None = None) -> None:
+        _check_backend(backend)
+        V, D, H = vocab_size, wordvec_size, hidden_size
+        _check_sizes(vocab_size=V, wordvec_size=D, hidden_size=H)
+        if D != H:
+            raise ValueError(f"BetterRnnlm ties its output layer to the embedding, so it "
+                             f"needs wordvec_size == hidden_size, got {D} and {H}")
+        rn = (rng or np.random.default_rng()).standard_normal
+        embed_W = (rn((V, D)) / 100).astype("f")
+        lstm_params = []
+        for d_in in (D, H):
+            lstm_params.append(((rn((d_in, 4 * H)) / np.sqrt(d_in)).astype("f"),
+                                (rn((H, 4 * H)) / np.sqrt(H)).astype("f"),
+                                np.zeros(4 * H, dtype="f")))
+        affine_b = np.zeros(V, dtype="f")
+        lib = _layers(backend)
+        layers = [lib.TimeEmbedding(embed_W), lib.TimeDropout(dropout_ratio),
+                  lib.TimeLSTM(*lstm_params[0], stateful=True), lib.TimeDropout(dropout_ratio),
+                  lib.TimeLSTM(*lstm_params[1], stateful=True), lib.TimeDropout(dropout_ratio),
+                  lib.TimeAffine(embed_W.T, affine_b)]
+        self._assemble(layers, ["embed_W", "lstm_Wx1", "lstm_Wh1", "lstm_b1", "lstm_Wx2",
+                                "lstm_Wh2", "lstm_b2", "affine_W", "affine_b"], True, backend)
+        self.lstm_layers = [layers[2], layers[4]]
+        self.drop_layers = [layers[1], layers[3], layers[5]]
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+
+
+# fastrnn's layers under the book's names: the "fastrnn" backend (the
+# "numpy" one is fastrnn.reference).
+_FASTRNN_LAYERS = SimpleNamespace(TimeEmbedding=TimeEmbedding, TimeAffine=TimeAffine,
+                                  TimeRNN=TimeRNN, TimeLSTM=TimeLSTM, TimeDropout=TimeDropout)
+
+
+def _layers(backend: str):
+    """The backend's layers, by the book's names."""
+    return reference if backend == "numpy" else _FASTRNN_LAYERS
