@@ -402,7 +402,7 @@ def test_pickle_time_rnn(case, protocol):
     params, blocks = make_problem(6, case, n_blocks=4)
     layer = fastrnn.TimeRNN(*params, stateful=True)
     run_blocks(layer, blocks[:2])
-    assert layer.h is not None and layer.dh is not None and layer._cache is not None
+    assert layer.h is not None and layer.dh is not None and layer._tape is not None
     copy_ = _roundtrip(layer, protocol)
     assert_lock_free(copy_)
     assert copy_.stateful is True
