@@ -124,24 +124,34 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
     np.matmul(flat, wx.T, out=dxs.reshape(-1, d_in))
     np.matmul(xs.reshape(-1, d_in).T, flat, out=dwx)
     sum_rows(flat, db)
-    # wh_t is no longer needed: scratch for the h0 term below.
+    # wh_t is no longer needed: scratch for the products below (numpy's
+    # matmul leaves BLAS for a slow loop when its output is a column slice,
+    # so a block of columns is computed here first, then copied).
     scratch = wh_t.reshape(-1)
     for first, end, source in cell.wh_inputs or ((0, cell.gates, -1),):
         cols = slice(first * d_h, end * d_h)
+        n_cols = cols.stop - cols.start
+        out = dwh if n_cols == width else scratch[:d_h * n_cols].reshape(d_h, n_cols)
         if source >= 0:
-            np.matmul(saved[source].reshape(-1, d_h).T, flat[:, cols], out=dwh[:, cols])
-            continue
-        # sum over t of h_{t-1}.T @ da_t. In the flattened (N*T, .) layout,
-        # row r of hs is h_{t-1} of row r + 1 of da, except across a sample
-        # boundary, where row n*T + T-1 meets da[n+1, 0], whose h_{t-1} is
-        # h0[n+1]. So: set the t = 0 rows of da aside and zero them, one GEMM
-        # over the shifted rows, plus h0.T @ (those rows).
-        da0 = flat[::n_steps, cols].copy()
-        flat[::n_steps, cols] = 0
-        np.matmul(hs.reshape(-1, d_h)[:-1].T, flat[1:, cols], out=dwh[:, cols])
-        h0_term = scratch[:d_h * da0.shape[1]].reshape(d_h, da0.shape[1])
-        np.matmul(h0.T, da0, out=h0_term)
-        dwh[:, cols] += h0_term
+            np.matmul(saved[source].reshape(-1, d_h).T, flat[:, cols], out=out)
+        else:
+            # sum over t of h_{t-1}.T @ da_t. In the flattened (N*T, .)
+            # layout, row r of hs is h_{t-1} of row r + 1 of da, except
+            # across a sample boundary, where row n*T + T-1 meets da[n+1, 0],
+            # whose h_{t-1} is h0[n+1]. So: set the t = 0 rows of da aside
+            # and zero them, one GEMM over the shifted rows, plus
+            # h0.T @ (those rows).
+            da0 = flat[::n_steps, cols].copy()
+            flat[::n_steps, cols] = 0
+            np.matmul(hs.reshape(-1, d_h)[:-1].T, flat[1:, cols], out=out)
+            if out is dwh:
+                h0_term = scratch.reshape(d_h, width)
+                np.matmul(h0.T, da0, out=h0_term)
+                out += h0_term
+            else:
+                out += h0.T @ da0
+        if out is not dwh:
+            dwh[:, cols] = out
     return dxs, dh, dc
 
 

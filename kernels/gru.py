@@ -30,18 +30,20 @@ from .sigmoid import sigmoid
 from .tanh import tanh
 
 
+# Each elementwise part is a few simple loops over range(H) with fixed
+# offsets, which LLVM vectorises (see kernels/lstm.py), and reads an
+# activation back from its array before using it in another one (Numba
+# would type it float64: see there).
 @inline_kernel
 def _forward_gates(work_zr, b, h, gates, rhs, rh, t):
     # work_zr = h_prev @ Wh[:, :2H] on entry; z and r into gates[:, t],
     # rhs[:, t] = rh = r * h_prev.
     n_h = h.shape[1]
     for n in range(h.shape[0]):
+        for j in range(2 * n_h):
+            gates[n, t, j] = sigmoid(gates[n, t, j] + work_zr[n, j] + b[j])
         for j in range(n_h):
-            z = sigmoid(gates[n, t, j] + work_zr[n, j] + b[j])
-            r = sigmoid(gates[n, t, n_h + j] + work_zr[n, n_h + j] + b[n_h + j])
-            gates[n, t, j] = z
-            gates[n, t, n_h + j] = r
-            v = r * h[n, j]
+            v = gates[n, t, n_h + j] * h[n, j]
             rhs[n, t, j] = v
             rh[n, j] = v
 
@@ -50,13 +52,13 @@ def _forward_gates(work_zr, b, h, gates, rhs, rh, t):
 def _forward_state(work_h, b, h, gates, hs, t):
     # work_h = (r * h_prev) @ Whh on entry; h~ into gates[:, t], h = hs[:, t].
     n_h = h.shape[1]
-    u = one(b[0])
+    h0 = 2 * n_h
     for n in range(h.shape[0]):
         for j in range(n_h):
-            hh = tanh(gates[n, t, 2 * n_h + j] + work_h[n, j] + b[2 * n_h + j])
-            gates[n, t, 2 * n_h + j] = hh
+            gates[n, t, h0 + j] = tanh(gates[n, t, h0 + j] + work_h[n, j] + b[h0 + j])
+        for j in range(n_h):
             z = gates[n, t, j]
-            v = (u - z) * h[n, j] + z * hh
+            v = h[n, j] - z * h[n, j] + z * gates[n, t, h0 + j]  # (1 - z) h_prev + z h~
             h[n, j] = v
             hs[n, t, j] = v
 
@@ -93,10 +95,10 @@ def _backward_gates(gates, hs, h0, drh, dh, da, work_zr, t):
             r = gates[n, t, n_h + j]
             h_prev = h0[n, j] if t == 0 else hs[n, t - 1, j]
             dh[n, j] += drh[n, j] * r
-            d_r = drh[n, j] * h_prev * r * (u - r)
-            da[n, t, n_h + j] = d_r
+            work_zr[n, n_h + j] = drh[n, j] * h_prev * r * (u - r)
+        for j in range(n_h):
             work_zr[n, j] = da[n, t, j]
-            work_zr[n, n_h + j] = d_r
+            da[n, t, n_h + j] = work_zr[n, n_h + j]
 
 
 @kernel

@@ -30,56 +30,63 @@ from .tanh import tanh
 
 @inline_kernel
 def _forward_elementwise(work, b, h, c, gates, hs, cs, t):
-    # work = h_prev @ Wh, gates[:, t] = x_t @ Wx on entry.
+    # work = h_prev @ Wh, gates[:, t] = x_t @ Wx on entry. One simple loop
+    # per gate and per state, each over range(H) with fixed offsets: LLVM
+    # vectorises each of them, where one fused loop (or one over
+    # range(3H, 4H)) came out several times slower.
     n_h = h.shape[1]
+    f0, g0, i0, o0 = 0, n_h, 2 * n_h, 3 * n_h
     for n in range(h.shape[0]):
         for j in range(n_h):
-            f = sigmoid(gates[n, t, j] + work[n, j] + b[j])
-            g = tanh(gates[n, t, n_h + j] + work[n, n_h + j] + b[n_h + j])
-            i = sigmoid(gates[n, t, 2 * n_h + j] + work[n, 2 * n_h + j] + b[2 * n_h + j])
-            o = sigmoid(gates[n, t, 3 * n_h + j] + work[n, 3 * n_h + j] + b[3 * n_h + j])
-            c_next = f * c[n, j] + g * i
-            h_next = o * tanh(c_next)
-            gates[n, t, j] = f
-            gates[n, t, n_h + j] = g
-            gates[n, t, 2 * n_h + j] = i
-            gates[n, t, 3 * n_h + j] = o
-            c[n, j] = c_next
-            cs[n, t, j] = c_next
-            h[n, j] = h_next
-            hs[n, t, j] = h_next
+            gates[n, t, f0 + j] = sigmoid(gates[n, t, f0 + j] + work[n, f0 + j] + b[f0 + j])
+        for j in range(n_h):
+            gates[n, t, g0 + j] = tanh(gates[n, t, g0 + j] + work[n, g0 + j] + b[g0 + j])
+        for j in range(n_h):
+            gates[n, t, i0 + j] = sigmoid(gates[n, t, i0 + j] + work[n, i0 + j] + b[i0 + j])
+        for j in range(n_h):
+            gates[n, t, o0 + j] = sigmoid(gates[n, t, o0 + j] + work[n, o0 + j] + b[o0 + j])
+        for j in range(n_h):
+            c[n, j] = gates[n, t, f0 + j] * c[n, j] + gates[n, t, g0 + j] * gates[n, t, i0 + j]
+            cs[n, t, j] = c[n, j]
+        for j in range(n_h):
+            # tanh of c as read from the array: Numba types a value computed
+            # from another inlined tanh/sigmoid as if either of their
+            # branches could have run (float64), which would send a float32
+            # c down the float64 tanh.
+            v = gates[n, t, o0 + j] * tanh(c[n, j])
+            h[n, j] = v
+            hs[n, t, j] = v
 
 
 @inline_kernel
 def _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t):
     # dh, dc: the gradients with respect to h_t and c_t from the steps after
     # t on entry; dc becomes that of c_{t-1}. da[:, t] = work = the gradient
-    # with respect to A_t (the caller then sets dh = work @ Wh.T).
+    # with respect to A_t (the caller then sets dh = work @ Wh.T). Simple
+    # loops, as in the forward, so that each vectorises.
     n_h = dh.shape[1]
+    f0, g0, i0, o0 = 0, n_h, 2 * n_h, 3 * n_h
     u = one(dh[0, 0])
     for n in range(dh.shape[0]):
         for j in range(n_h):
-            f = gates[n, t, j]
-            g = gates[n, t, n_h + j]
-            i = gates[n, t, 2 * n_h + j]
-            o = gates[n, t, 3 * n_h + j]
-            c_prev = c0[n, j] if t == 0 else cs[n, t - 1, j]
+            o = gates[n, t, o0 + j]
             tc = tanh(cs[n, t, j])
             dh_t = dhs[n, t, j] + dh[n, j]
-            dc_t = dc[n, j] + dh_t * o * (u - tc * tc)
-            d_f = dc_t * c_prev * f * (u - f)
-            d_g = dc_t * i * (u - g * g)
-            d_i = dc_t * g * i * (u - i)
-            d_o = dh_t * tc * o * (u - o)
-            da[n, t, j] = d_f
-            da[n, t, n_h + j] = d_g
-            da[n, t, 2 * n_h + j] = d_i
-            da[n, t, 3 * n_h + j] = d_o
-            work[n, j] = d_f
-            work[n, n_h + j] = d_g
-            work[n, 2 * n_h + j] = d_i
-            work[n, 3 * n_h + j] = d_o
-            dc[n, j] = dc_t * f
+            work[n, o0 + j] = dh_t * tc * o * (u - o)
+            dc[n, j] += dh_t * o * (u - tc * tc)  # now the gradient of c_t
+        for j in range(n_h):
+            c_prev = c0[n, j] if t == 0 else cs[n, t - 1, j]
+            f = gates[n, t, f0 + j]
+            work[n, f0 + j] = dc[n, j] * c_prev * f * (u - f)
+        for j in range(n_h):
+            g = gates[n, t, g0 + j]
+            i = gates[n, t, i0 + j]
+            work[n, g0 + j] = dc[n, j] * i * (u - g * g)
+            work[n, i0 + j] = dc[n, j] * g * i * (u - i)
+        for j in range(n_h):
+            dc[n, j] *= gates[n, t, f0 + j]
+        for j in range(4 * n_h):
+            da[n, t, j] = work[n, j]
 
 
 @kernel
