@@ -14,6 +14,8 @@ The forward keeps the activated gates (in place of x_t @ Wx in ``gates``)
 and every step's r * h_prev (``rhs``, the input of Whh, for dWhh). All
 arrays are C-contiguous, of one float dtype, with shapes checked by
 ``fastrnn._validate`` before any kernel runs. Outputs and workspaces last.
+The time loops call the per-step kernels (compiled once per dtype, not once
+per loop; see kernels/lstm.py).
 
 Notation: N batch, T steps, H hidden size; ``gates`` and ``da`` are
 (N, T, 3H), ``hs`` and ``rhs`` (N, T, H); ``wh_zr`` is Wh's first 2H
@@ -23,7 +25,7 @@ columns and ``wh_h`` its last H, both C-contiguous; ``wh_t_zr`` and
 
 import numpy as np
 
-from ._jit import inline_kernel, kernel
+from ._jit import kernel
 from .products import aligned_copy, row_times
 from .scalars import one
 from .sigmoid import sigmoid
@@ -34,8 +36,10 @@ from .tanh import tanh
 # offsets, which LLVM vectorises (see kernels/lstm.py), and reads an
 # activation back from its array before using it in another one (Numba
 # would type it float64: see there).
-@inline_kernel
-def _forward_gates(work_zr, b, h, gates, rhs, rh, t):
+@kernel
+def forward_gates(work_zr, b, h, gates, rhs, rh, t):
+    """First half of step ``t`` of ``forward_steps``, given
+    ``work_zr = h_prev @ wh_zr``; the caller then sets ``work_h = rh @ wh_h``."""
     # work_zr = h_prev @ Wh[:, :2H] on entry; z and r into gates[:, t],
     # rhs[:, t] = rh = r * h_prev.
     n_h = h.shape[1]
@@ -48,8 +52,9 @@ def _forward_gates(work_zr, b, h, gates, rhs, rh, t):
             rh[n, j] = v
 
 
-@inline_kernel
-def _forward_state(work_h, b, h, gates, hs, t):
+@kernel
+def forward_state(work_h, b, h, gates, hs, t):
+    """Second half of step ``t`` of ``forward_steps``."""
     # work_h = (r * h_prev) @ Whh on entry; h~ into gates[:, t], h = hs[:, t].
     n_h = h.shape[1]
     h0 = 2 * n_h
@@ -63,8 +68,41 @@ def _forward_state(work_h, b, h, gates, hs, t):
             hs[n, t, j] = v
 
 
-@inline_kernel
-def _backward_state(dhs, gates, hs, h0, dh, da, work_h, t):
+@kernel
+def forward_steps(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h):
+    """Run all T steps of the GRU.
+
+    Parameters
+    ----------
+    wh_zr, wh_h : (H, 2H) and (H, H) blocks of Wh; b : (3H,).
+    h : (N, H) initial state on entry; the last state on return.
+    gates : (N, T, 3H) x_t @ Wx on entry; z, r, h~ on return.
+    hs, rhs : (N, T, H) outputs: h and r * h_prev of every step.
+    work_zr, rh, work_h : (N, 2H), (N, H), (N, H) workspaces.
+    """
+    for t in range(hs.shape[1]):
+        np.dot(h, wh_zr, work_zr)
+        forward_gates(work_zr, b, h, gates, rhs, rh, t)
+        np.dot(rh, wh_h, work_h)
+        forward_state(work_h, b, h, gates, hs, t)
+
+
+@kernel
+def forward_steps_one_row(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h):
+    """``forward_steps`` for N = 1, with its own products instead of BLAS."""
+    w_zr = aligned_copy(wh_zr)
+    w_h = aligned_copy(wh_h)
+    for t in range(hs.shape[1]):
+        row_times(h, w_zr, work_zr)
+        forward_gates(work_zr, b, h, gates, rhs, rh, t)
+        row_times(rh, w_h, work_h)
+        forward_state(work_h, b, h, gates, hs, t)
+
+
+@kernel
+def backward_state(dhs, gates, hs, h0, dh, da, work_h, t):
+    """First part of step ``t`` of ``backward_steps``; the caller then sets
+    ``drh = work_h @ wh_t_h``."""
     # dh = the gradient with respect to h_t from the steps after t on entry;
     # on return its part through (1 - z) * h_prev; da[:, t] gets dA_z and
     # dA_h~, work_h = dA_h~ (the caller then multiplies it by Whh.T).
@@ -83,8 +121,10 @@ def _backward_state(dhs, gates, hs, h0, dh, da, work_h, t):
             dh[n, j] = dh_t * (u - z)
 
 
-@inline_kernel
-def _backward_gates(gates, hs, h0, drh, dh, da, work_zr, t):
+@kernel
+def backward_gates(gates, hs, h0, drh, dh, da, work_zr, t):
+    """Second part of step ``t`` of ``backward_steps``; the caller then adds
+    ``work_zr @ wh_t_zr`` to ``dh``."""
     # drh = dA_h~ @ Whh.T, the gradient with respect to r * h_prev, on
     # entry: add its part to dh, da[:, t] gets dA_r, work_zr = dA_z, dA_r
     # (the caller then adds work_zr @ Wh[:, :2H].T to dh).
@@ -102,64 +142,6 @@ def _backward_gates(gates, hs, h0, drh, dh, da, work_zr, t):
 
 
 @kernel
-def forward_gates(work_zr, b, h, gates, rhs, rh, t):
-    """First half of step ``t`` of ``forward_steps``, given
-    ``work_zr = h_prev @ wh_zr``; the caller then sets ``work_h = rh @ wh_h``."""
-    _forward_gates(work_zr, b, h, gates, rhs, rh, t)
-
-
-@kernel
-def forward_state(work_h, b, h, gates, hs, t):
-    """Second half of step ``t`` of ``forward_steps``."""
-    _forward_state(work_h, b, h, gates, hs, t)
-
-
-@kernel
-def forward_steps(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h):
-    """Run all T steps of the GRU.
-
-    Parameters
-    ----------
-    wh_zr, wh_h : (H, 2H) and (H, H) blocks of Wh; b : (3H,).
-    h : (N, H) initial state on entry; the last state on return.
-    gates : (N, T, 3H) x_t @ Wx on entry; z, r, h~ on return.
-    hs, rhs : (N, T, H) outputs: h and r * h_prev of every step.
-    work_zr, rh, work_h : (N, 2H), (N, H), (N, H) workspaces.
-    """
-    for t in range(hs.shape[1]):
-        np.dot(h, wh_zr, work_zr)
-        _forward_gates(work_zr, b, h, gates, rhs, rh, t)
-        np.dot(rh, wh_h, work_h)
-        _forward_state(work_h, b, h, gates, hs, t)
-
-
-@kernel
-def forward_steps_one_row(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h):
-    """``forward_steps`` for N = 1, with its own products instead of BLAS."""
-    w_zr = aligned_copy(wh_zr)
-    w_h = aligned_copy(wh_h)
-    for t in range(hs.shape[1]):
-        row_times(h, w_zr, work_zr)
-        _forward_gates(work_zr, b, h, gates, rhs, rh, t)
-        row_times(rh, w_h, work_h)
-        _forward_state(work_h, b, h, gates, hs, t)
-
-
-@kernel
-def backward_state(dhs, gates, hs, h0, dh, da, work_h, t):
-    """First part of step ``t`` of ``backward_steps``; the caller then sets
-    ``drh = work_h @ wh_t_h``."""
-    _backward_state(dhs, gates, hs, h0, dh, da, work_h, t)
-
-
-@kernel
-def backward_gates(gates, hs, h0, drh, dh, da, work_zr, t):
-    """Second part of step ``t`` of ``backward_steps``; the caller then adds
-    ``work_zr @ wh_t_zr`` to ``dh``."""
-    _backward_gates(gates, hs, h0, drh, dh, da, work_zr, t)
-
-
-@kernel
 def backward_steps(wh_t_zr, wh_t_h, dhs, gates, hs, h0, dh, da, work_zr, work_h, drh):
     """Run the chain of the gradient through h, from step T-1 down to 0.
 
@@ -173,9 +155,9 @@ def backward_steps(wh_t_zr, wh_t_h, dhs, gates, hs, h0, dh, da, work_zr, work_h,
     work_zr, work_h, drh : (N, 2H), (N, H), (N, H) workspaces.
     """
     for t in range(dhs.shape[1] - 1, -1, -1):
-        _backward_state(dhs, gates, hs, h0, dh, da, work_h, t)
+        backward_state(dhs, gates, hs, h0, dh, da, work_h, t)
         np.dot(work_h, wh_t_h, drh)
-        _backward_gates(gates, hs, h0, drh, dh, da, work_zr, t)
+        backward_gates(gates, hs, h0, drh, dh, da, work_zr, t)
         np.dot(work_zr, wh_t_zr, drh)
         for n in range(dh.shape[0]):
             for j in range(dh.shape[1]):
@@ -189,9 +171,9 @@ def backward_steps_one_row(wh_t_zr, wh_t_h, dhs, gates, hs, h0, dh, da, work_zr,
     w_zr = aligned_copy(wh_t_zr)
     w_h = aligned_copy(wh_t_h)
     for t in range(dhs.shape[1] - 1, -1, -1):
-        _backward_state(dhs, gates, hs, h0, dh, da, work_h, t)
+        backward_state(dhs, gates, hs, h0, dh, da, work_h, t)
         row_times(work_h, w_h, drh)
-        _backward_gates(gates, hs, h0, drh, dh, da, work_zr, t)
+        backward_gates(gates, hs, h0, drh, dh, da, work_zr, t)
         row_times(work_zr, w_zr, drh)
         for j in range(dh.shape[1]):
             dh[0, j] += drh[0, j]

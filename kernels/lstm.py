@@ -11,6 +11,9 @@ laid out as in the book, f, g, i, o, each H wide:
 
 The forward keeps the activated gates (in place of x_t @ Wx in ``gates``)
 and every step's c (``cs``); the backward recomputes tanh(c) from them.
+The time loops call the per-step kernels (compiled once per dtype, not once
+per loop: the elementwise part is most of the compile time, and a call per
+step costs nothing measurable beside it).
 All arrays are C-contiguous, of one float dtype, with shapes checked by
 ``fastrnn._validate`` before any kernel runs. Outputs and workspaces come
 last.
@@ -21,19 +24,20 @@ Notation: N batch, T steps, H hidden size; ``gates`` and ``da`` are
 
 import numpy as np
 
-from ._jit import inline_kernel, kernel
+from ._jit import kernel
 from .products import aligned_copy, row_times
 from .scalars import one
 from .sigmoid import sigmoid
 from .tanh import tanh
 
 
-@inline_kernel
-def _forward_elementwise(work, b, h, c, gates, hs, cs, t):
-    # work = h_prev @ Wh, gates[:, t] = x_t @ Wx on entry. One simple loop
-    # per gate and per state, each over range(H) with fixed offsets: LLVM
-    # vectorises each of them, where one fused loop (or one over
-    # range(3H, 4H)) came out several times slower.
+@kernel
+def forward_step(work, b, h, c, gates, hs, cs, t):
+    """Step ``t`` of ``forward_steps``, given ``work = h_prev @ Wh`` and
+    ``gates[:, t] = x_t @ Wx``."""
+    # One simple loop per gate and per state, each over range(H) with fixed
+    # offsets: LLVM vectorises each of them, where one fused loop (or one
+    # over range(3H, 4H)) came out several times slower.
     n_h = h.shape[1]
     f0, g0, i0, o0 = 0, n_h, 2 * n_h, 3 * n_h
     for n in range(h.shape[0]):
@@ -58,12 +62,41 @@ def _forward_elementwise(work, b, h, c, gates, hs, cs, t):
             hs[n, t, j] = v
 
 
-@inline_kernel
-def _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t):
-    # dh, dc: the gradients with respect to h_t and c_t from the steps after
-    # t on entry; dc becomes that of c_{t-1}. da[:, t] = work = the gradient
-    # with respect to A_t (the caller then sets dh = work @ Wh.T). Simple
-    # loops, as in the forward, so that each vectorises.
+@kernel
+def forward_steps(wh, b, h, c, gates, hs, cs, work):
+    """Run all T steps of the LSTM.
+
+    Parameters
+    ----------
+    wh, b : (H, 4H), (4H,) parameters.
+    h, c : (N, H) initial states on entry; the last states on return.
+    gates : (N, T, 4H) x_t @ Wx on entry; the activated gates on return.
+    hs, cs : (N, T, H) outputs: h and c of every step.
+    work : (N, 4H) workspace.
+    """
+    for t in range(hs.shape[1]):
+        np.dot(h, wh, work)
+        forward_step(work, b, h, c, gates, hs, cs, t)
+
+
+@kernel
+def forward_steps_one_row(wh, b, h, c, gates, hs, cs, work):
+    """``forward_steps`` for N = 1, with its own product instead of BLAS."""
+    w = aligned_copy(wh)
+    for t in range(hs.shape[1]):
+        row_times(h, w, work)
+        forward_step(work, b, h, c, gates, hs, cs, t)
+
+
+@kernel
+def backward_step(dhs, gates, cs, c0, dh, dc, da, work, t):
+    """Step ``t`` of ``backward_steps`` before its product.
+
+    On entry dh and dc are the gradients with respect to h_t and c_t from
+    the steps after t; on return dc is that of c_{t-1}, and ``da[:, t] =
+    work`` that of A_t (the caller then sets ``dh = work @ wh_t``).
+    """
+    # Simple loops, as in the forward, so that each vectorises.
     n_h = dh.shape[1]
     f0, g0, i0, o0 = 0, n_h, 2 * n_h, 3 * n_h
     u = one(dh[0, 0])
@@ -90,45 +123,6 @@ def _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t):
 
 
 @kernel
-def forward_step(work, b, h, c, gates, hs, cs, t):
-    """Finish step ``t`` of ``forward_steps``, given ``work = h_prev @ Wh``."""
-    _forward_elementwise(work, b, h, c, gates, hs, cs, t)
-
-
-@kernel
-def forward_steps(wh, b, h, c, gates, hs, cs, work):
-    """Run all T steps of the LSTM.
-
-    Parameters
-    ----------
-    wh, b : (H, 4H), (4H,) parameters.
-    h, c : (N, H) initial states on entry; the last states on return.
-    gates : (N, T, 4H) x_t @ Wx on entry; the activated gates on return.
-    hs, cs : (N, T, H) outputs: h and c of every step.
-    work : (N, 4H) workspace.
-    """
-    for t in range(hs.shape[1]):
-        np.dot(h, wh, work)
-        _forward_elementwise(work, b, h, c, gates, hs, cs, t)
-
-
-@kernel
-def forward_steps_one_row(wh, b, h, c, gates, hs, cs, work):
-    """``forward_steps`` for N = 1, with its own product instead of BLAS."""
-    w = aligned_copy(wh)
-    for t in range(hs.shape[1]):
-        row_times(h, w, work)
-        _forward_elementwise(work, b, h, c, gates, hs, cs, t)
-
-
-@kernel
-def backward_step(dhs, gates, cs, c0, dh, dc, da, work, t):
-    """Step ``t`` of ``backward_steps`` before its product; the caller then
-    sets ``dh = work @ wh_t``."""
-    _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t)
-
-
-@kernel
 def backward_steps(wh_t, dhs, gates, cs, c0, dh, dc, da, work):
     """Run the chain of the gradient through h and c, from step T-1 down to 0.
 
@@ -146,7 +140,7 @@ def backward_steps(wh_t, dhs, gates, cs, c0, dh, dc, da, work):
     work : (N, 4H) workspace; holds da[:, 0] on return.
     """
     for t in range(dhs.shape[1] - 1, -1, -1):
-        _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t)
+        backward_step(dhs, gates, cs, c0, dh, dc, da, work, t)
         np.dot(work, wh_t, dh)
 
 
@@ -155,5 +149,5 @@ def backward_steps_one_row(wh_t, dhs, gates, cs, c0, dh, dc, da, work):
     """``backward_steps`` for N = 1, with its own product instead of BLAS."""
     w = aligned_copy(wh_t)
     for t in range(dhs.shape[1] - 1, -1, -1):
-        _backward_elementwise(dhs, gates, cs, c0, dh, dc, da, work, t)
+        backward_step(dhs, gates, cs, c0, dh, dc, da, work, t)
         row_times(work, w, dh)
