@@ -179,6 +179,49 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run_train)
 
 
+def _run_run(args: argparse.Namespace) -> int:
+    import traceback
+
+    from ._patch import run_script
+
+    if not os.path.isfile(args.script):
+        print(f"fastrnn run: error: {args.script}: no such file", file=sys.stderr)
+        return 2
+    try:
+        run_script(args.script, args.args, lambda line: print(line, file=sys.stderr))
+    except SystemExit as e:  # the script's own exit status, as under python
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        print(e.code, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fastrnn run: interrupted", file=sys.stderr)
+        return 130
+    except BaseException as e:  # noqa: BLE001 - as python: the traceback, status 1
+        # from the script's own frames on, as python prints it
+        script, tb = os.path.abspath(args.script), e.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != script:
+            tb = tb.tb_next
+        traceback.print_exception(type(e), e, tb or e.__traceback__)
+        return 1
+    return 0
+
+
+def _add_run(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a script of the book on fastrnn's layers",
+        description="Run SCRIPT as 'python SCRIPT ARGS' would, except that when it "
+                    "imports common.time_layers (the book's layout), every class of it "
+                    "that fastrnn replaces (fastrnn.time_layers.__all__) is swapped for "
+                    "fastrnn's right after that module has run. One line on stderr says "
+                    "what was replaced.")
+    parser.add_argument("script", metavar="SCRIPT", help="the Python script to run")
+    parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                        help="the script's arguments")
+    parser.set_defaults(func=_run_run)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (and exit status 2)."""
 
@@ -194,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        metavar="COMMAND", required=True)
     _add_bench(subparsers)
     _add_train(subparsers)
+    _add_run(subparsers)
     return parser
 
 
