@@ -9,83 +9,40 @@ To add one, write such a pair and call the ``_add_`` function in
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import os
 import sys
-from typing import Callable
+
+from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError, check_files,
+                          check_plot_backend, memory_error_message, positive, seed_int)
 
 # Iterations per backend of the speed comparison that ends every `fastrnn
-# train` run (here, not in fastrnn.lm.run, so that building the parser does
-# not import the language-model modules).
+# train` run (the default of --compare: building the parser imports no
+# language-model module).
 FINAL_COMPARE_ITERS = 200
 COMPARE_ITERS_WITH_FLAG = 500  # `--compare` given without a number
 
 
-class UsageError(Exception):
-    """A user error: reported in one line, exit status 2."""
-
-
-def check_output_path(option: str, path: str | None) -> None:
-    """Raise ``UsageError`` unless ``path`` (given for ``option``) can be written."""
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise UsageError(f"{option} {path}: is a folder, expected a file name")
-    if not os.path.isdir(folder):
-        raise UsageError(f"{option} {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(f"{option} {path}: folder {folder} is not writable")
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        raise UsageError(f"{option} {path}: file is not writable")
-
-
-def check_plot_path(path: str | None) -> None:
-    """Raise ``UsageError`` unless ``--plot path`` can be written, with matplotlib."""
-    check_output_path("--plot", path)
-    if path is not None and importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("--plot needs matplotlib (pip install matplotlib)")
-
-
-def _positive(kind: type) -> Callable[[str], int | float]:
-    """An argparse type: ``kind(text)``, which must be > 0."""
-    def parse(text: str) -> int | float:
-        try:
-            value = kind(text)
-        except ValueError:
-            value = None
-        if value is None or not value > 0:
-            raise argparse.ArgumentTypeError(f"must be a positive {kind.__name__}, got {text}")
-        return value
-    return parse
+def _bench_outputs(args: argparse.Namespace) -> dict:
+    return {"--json": (args.json, JSON_EXTENSIONS), "--plot": (args.plot, PLOT_EXTENSIONS)}
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    check_files({}, _bench_outputs(args))
+    check_plot_backend(args.plot)
     from . import bench
     from .shapes import BENCH_SHAPES, QUICK_SHAPES
 
-    try:
-        if args.json != "-":
-            check_output_path("--json", args.json)
-        check_plot_path(args.plot)
-    except UsageError as e:
-        print(f"fastrnn bench: error: {e}", file=sys.stderr)
-        return 2
     shapes = QUICK_SHAPES if args.quick else BENCH_SHAPES
     budget = args.budget
     if budget is None:
         budget = bench.QUICK_BUDGET if args.quick else bench.DEFAULT_BUDGET
     # With --json -, the JSON alone goes to stdout and the table to stderr.
-    table_out = sys.stderr if args.json == "-" else sys.stdout
-    try:
-        report = bench.run_bench(shapes, dtype=args.dtype, seed=args.seed, budget=budget,
-                                 forward_only=args.forward, torch=not args.no_torch,
-                                 startup=not args.quick, out=table_out)
-    except KeyboardInterrupt:
-        print("fastrnn bench: interrupted", file=sys.stderr)
-        return 130
-    if args.json == "-":
+    table_out = sys.stderr if args.json == STDOUT else sys.stdout
+    report = bench.run_bench(shapes, dtype=args.dtype, seed=args.seed, budget=budget,
+                             forward_only=args.forward, torch=not args.no_torch,
+                             startup=not args.quick, out=table_out)
+    check_files({}, _bench_outputs(args))  # again: they may have changed while timing
+    if args.json == STDOUT:
         json.dump(report, sys.stdout, indent=1)
         print()
     elif args.json is not None:
@@ -120,10 +77,10 @@ def _add_bench(subparsers: argparse._SubParsersAction) -> None:
                              "table then goes to stderr)")
     parser.add_argument("--plot", metavar="FILE.png",
                         help="save a bar chart of the speed-ups (needs matplotlib)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=seed_int, default=0,
                         help="seed of the random weights and inputs (default: %(default)s)")
     # Hidden: seconds of timing per shape, for tests.
-    parser.add_argument("--budget", type=_positive(float), default=None,
+    parser.add_argument("--budget", type=positive(float), default=None,
                         help=argparse.SUPPRESS)
     parser.set_defaults(func=_run_bench)
 
@@ -147,27 +104,28 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                            "white space); default: the built-in Markov corpus")
     data.add_argument("--valid", metavar="FILE", help="validation text (needs --corpus)")
     data.add_argument("--test", metavar="FILE", help="test text (needs --corpus)")
-    data.add_argument("--corpus-size", type=_positive(int), metavar="N",
+    data.add_argument("--corpus-size", type=positive(int), metavar="N",
                       help="use the first N training tokens, as the book's corpus[:1000]")
     model = parser.add_argument_group("model and training")
-    model.add_argument("--batch-size", type=_positive(int), default=10)
-    model.add_argument("--time-size", type=_positive(int), default=5)
-    model.add_argument("--wordvec", type=_positive(int), default=100, help="word vector size D")
-    model.add_argument("--hidden", type=_positive(int), default=100, help="hidden size H")
+    model.add_argument("--batch-size", type=positive(int), default=10)
+    model.add_argument("--time-size", type=positive(int), default=5)
+    model.add_argument("--wordvec", type=positive(int), default=100, help="word vector size D")
+    model.add_argument("--hidden", type=positive(int), default=100, help="hidden size H")
     model.add_argument("--tied", action="store_true",
                        help="share the embedding with the output layer (needs D == H)")
-    model.add_argument("--lr", type=_positive(float), default=0.1)
+    model.add_argument("--lr", type=positive(float), default=0.1,
+                       help="learning rate (values no optimizer can train with are refused)")
     model.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
-    model.add_argument("--max-grad", type=_positive(float), metavar="NORM",
+    model.add_argument("--max-grad", type=positive(float), metavar="NORM",
                        help="clip the global gradient norm to NORM")
-    model.add_argument("--epochs", type=_positive(int), default=10)
-    model.add_argument("--seed", type=int, default=0,
+    model.add_argument("--epochs", type=positive(int), default=10)
+    model.add_argument("--seed", type=seed_int, default=0,
                        help="seed of the weights (and of the built-in corpus)")
     model.add_argument("--backend", choices=["fastrnn", "numpy"], default="fastrnn",
                        help="fastrnn's layers or the book's numpy layers")
     out = parser.add_argument_group("output")
-    out.add_argument("--compare", type=_positive(int), metavar="ITERS", nargs="?",
-                     const=COMPARE_ITERS_WITH_FLAG,
+    out.add_argument("--compare", type=positive(int), metavar="ITERS", nargs="?",
+                     const=COMPARE_ITERS_WITH_FLAG, default=FINAL_COMPARE_ITERS,
                      help="iterations per backend of the closing speed comparison "
                           f"(default {COMPARE_ITERS_WITH_FLAG} with the flag, "
                           f"{FINAL_COMPARE_ITERS} without)")
@@ -250,7 +208,23 @@ def main(argv: list[str] | None = None) -> int:
 
     Returns
     -------
-    The exit status. Bad arguments raise ``SystemExit(2)`` (argparse).
+    The exit status: 0, 2 for a usage error (bad arguments raise
+    ``SystemExit(2)``, from argparse), 130 after Ctrl-C.
     """
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+    command = "fastrnn"
+    # Everything, the subcommand's imports and kernel compilation included,
+    # runs inside this try: Ctrl-C or an exhausted memory at any moment
+    # ends with one line, never a traceback.
+    try:
+        args = build_parser().parse_args(argv)
+        command = f"fastrnn {args.command}"
+        return args.func(args)
+    except UsageError as e:
+        print(f"{command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print(f"{command}: error: {memory_error_message('running')}", file=sys.stderr)
+        return 2

@@ -96,7 +96,7 @@ def test_read_words_unreadable(tmp_path, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     # Tests may run as root, where chmod 000 does not stop reading.
-    monkeypatch.setattr(data, "open", refuse, raising=False)
+    monkeypatch.setattr(data, "open_regular", refuse)
     msg = _raises_one_line(DataError, "cannot be read", data.read_words, path)
     assert "secret.txt" in msg and "Permission denied" in msg
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._cli_checks import FileKindError, open_regular
+
 __all__ = [
     "DataError",
     "read_words",
@@ -49,6 +51,9 @@ EOS = "<eos>"
 
 _INT32_MAX = int(np.iinfo(np.int32).max)
 
+BUILTIN_TRAIN_TOKENS = 100_000
+"""Training tokens of :func:`builtin_corpus` by default."""
+
 
 class DataError(ValueError):
     """Bad input data: an unreadable or malformed file, or an unusable corpus."""
@@ -64,6 +69,23 @@ def _name(path: str | os.PathLike) -> str:
     return repr(os.fspath(path))
 
 
+_SNIFF_BYTES = 1 << 16
+_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-16": "UTF-16"}
+
+
+def _encoding(head: bytes, name: str) -> str:
+    """The encoding of a file that starts with ``head``: UTF-16 if it starts
+    with a UTF-16 byte-order mark, else UTF-8 if it holds no NUL byte."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # the codec reads the mark and the byte order from it
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        # ASCII text in UTF-16 has a NUL at offset 0 or 1.
+        hint = "; UTF-16 text needs a byte-order mark (or save it as UTF-8)" if nul <= 1 else ""
+        raise DataError(f"file {name} is binary, not text: NUL byte at offset {nul}{hint}")
+    return "utf-8"
+
+
 def read_words(path: str | os.PathLike) -> list[str]:
     """Read a text file as a list of words, line breaks becoming ``'<eos>'``.
 
@@ -76,7 +98,9 @@ def read_words(path: str | os.PathLike) -> list[str]:
     give the same words. As with the book's loader, a final line break gives
     a final ``'<eos>'``, and blank lines give one ``'<eos>'`` each.
 
-    The file must be UTF-8 (a leading byte-order mark is ignored). ``'\\r\\n'``
+    The file must be UTF-8 (a leading byte-order mark is ignored) or UTF-16
+    with a byte-order mark. Only a regular file is read (never a FIFO or a
+    device, which could block or never end). ``'\\r\\n'``
     and ``'\\r'`` line breaks count as ``'\\n'``, as they do for Python's
     ``open()`` in text mode.
 
@@ -93,29 +117,32 @@ def read_words(path: str | os.PathLike) -> list[str]:
     Raises
     ------
     DataError
-        If the file is missing, is a directory, cannot be read, is binary
-        (contains a NUL byte), is not valid UTF-8, or has no words (empty or
-        whitespace only).
+        If the file is missing, is not a regular file, cannot be read, is
+        binary (contains a NUL byte), is not valid UTF-8 (or UTF-16 after its
+        byte-order mark), or has no words (empty or whitespace only).
     """
     name = _name(path)
-    if os.path.isdir(path):
-        raise DataError(f"file {name} is a directory, not a text file")
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        with open_regular(path) as f:
+            # The start decides binary or text before the rest is read: a
+            # large binary file is refused without loading it.
+            head = f.read(_SNIFF_BYTES)
+            encoding = _encoding(head, name)
+            raw = head + f.read()
     except FileNotFoundError:
         raise DataError(f"file {name} does not exist") from None
+    except FileKindError as e:
+        raise DataError(f"file {name} {e}") from None
     except OSError as e:
         raise DataError(f"file {name} cannot be read: {e.strerror or e}") from None
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        raise DataError(f"file {name} is binary, not text: NUL byte at offset {nul}")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as e:
         raise DataError(
-            f"file {name} is not valid UTF-8: byte 0x{raw[e.start]:02x} at offset "
-            f"{e.start} ({e.reason})") from None
+            f"file {name} is not valid {_ENCODING_NAMES[encoding]}: byte "
+            f"0x{raw[e.start]:02x} at offset {e.start} ({e.reason})") from None
+    if "\x00" in text:
+        raise DataError(f"file {name} is binary, not text: a NUL character")
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
@@ -599,7 +626,7 @@ def markov_corpus(n_tokens: int, vocab_size: int = 300, successors: int = 4, see
     return source.sample(n_tokens, _split_seed(seed, 1), start_state)
 
 
-def builtin_corpus(train_tokens: int = 100_000, valid_tokens: int = 10_000,
+def builtin_corpus(train_tokens: int = BUILTIN_TRAIN_TOKENS, valid_tokens: int = 10_000,
                    test_tokens: int = 10_000, seed: int = 0, vocab_size: int = 300,
                    successors: int = 4) -> tuple[Corpus, MarkovSource]:
     """The built-in corpus: three splits from one :class:`MarkovSource`.

@@ -1,41 +1,133 @@
 """``fastrnn train``: train the chapter-5 language model from the command line.
 
-Every failure a user can cause (a missing, empty, binary or non-UTF-8 file,
-a corpus too short for one batch, a bad size, an unwritable output path, a
-parameter file that does not fit) ends with one line on stderr and exit
-status 2, before anything is written.
+Every failure a user can cause (a file that is missing, not a regular file,
+empty, binary, not UTF-8/UTF-16 or too short for the sizes; an output that
+would replace an input, another output, a link, a FIFO or a device; values
+that cannot train or arrays that cannot fit in memory; a parameter file that
+does not fit) ends with one line on stderr and exit status 2, before
+anything is written. Training that diverges stops with one line and status
+2, and leaves the last finite checkpoint as it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 
 import numpy as np
 
+from .._cli_checks import (PLOT_EXTENSIONS, SAVE_EXTENSIONS, UsageError, check_files,
+                           check_memory, check_plot_backend, memory_error_message)
 from .._malloc import fix_malloc
-from ..cli import FINAL_COMPARE_ITERS, UsageError, check_output_path, check_plot_path
 from . import data
 from .model import ParamsFileError
-from .train import History, TrainConfig, Trainer, compare_backends, make_model, perplexity
+from .train import (EVAL_TIME_SIZE, MAX_LR, History, TrainConfig, Trainer, compare_backends,
+                    make_model, perplexity)
 
 # Blocks per backend it times in turns (each backend's speed: its fastest block).
 COMPARE_BLOCKS = 10
 
+# Memory a corpus takes while it is read and encoded (measured with
+# tracemalloc, rounded up): per token of the built-in corpus, and per byte
+# of a text file (its bytes, its text, the word list and the ids).
+BUILTIN_BYTES_PER_TOKEN = 50
+TEXT_BYTES_PER_BYTE = 20
+BUILTIN_EVAL_TOKENS = 20_000  # its validation and test splits
+
+# Models alive at once: the trained one, and during the closing comparison
+# one per backend plus a warm-up copy.
+MODELS_AT_ONCE = 4
+
+
+class Diverged(Exception):
+    """Training reached a non-finite loss or parameter."""
+
+
+def _files(args: argparse.Namespace) -> dict:
+    """Check every file of the run; return the inputs' ``os.stat``, by option."""
+    return check_files(
+        inputs={"--corpus": args.corpus, "--valid": args.valid, "--test": args.test,
+                "--load": args.load},
+        outputs={"--save": (args.save, SAVE_EXTENSIONS), "--plot": (args.plot, PLOT_EXTENSIONS)},
+        # Resuming: the checkpoint is loaded before the first save replaces it.
+        may_replace={"--save": "--load"})
+
+
+def _check_values(args: argparse.Namespace) -> None:
+    """Refuse option values that cannot work together (the parser has
+    checked each alone: sizes positive, floats finite)."""
+    if args.corpus is None and (args.valid or args.test):
+        raise UsageError("--valid and --test need --corpus (the built-in corpus has its own)")
+    if args.tied and args.wordvec != args.hidden:
+        raise UsageError(f"--tied needs --wordvec == --hidden, got {args.wordvec} "
+                         f"and {args.hidden}")
+    bound = MAX_LR[args.optimizer]
+    if args.lr > bound:
+        raise UsageError(f"--lr {args.lr:g} is too large to train with {args.optimizer} "
+                         f"(at most {bound:g})")
+    check_plot_backend(args.plot)
+
+
+def _data_bytes(args: argparse.Namespace, stats: dict) -> int:
+    """Bytes reading the corpus takes (see the constants above)."""
+    if args.corpus is None:
+        tokens = (args.corpus_size or data.BUILTIN_TRAIN_TOKENS) + BUILTIN_EVAL_TOKENS
+        return tokens * BUILTIN_BYTES_PER_TOKEN
+    return TEXT_BYTES_PER_BYTE * sum(st.st_size for st in stats.values())
+
+
+def _model_bytes(args: argparse.Namespace, vocab_size: int) -> int:
+    """Bytes of float32 arrays training needs: per model its params, grads,
+    the shared-grads sums and the optimizer's state; per step the embedded
+    words, hidden states, scores and their exps and gradient."""
+    V, D, H = vocab_size, args.wordvec, args.hidden
+    params = V * D + D * H + H * H + H + (0 if args.tied else H * V) + V
+    per_model = params * (3 + (2 if args.optimizer == "adam" else 0))
+    rows = args.batch_size * max(args.time_size, EVAL_TIME_SIZE)
+    return 4 * (MODELS_AT_ONCE * per_model + rows * (D + H + 3 * V))
+
+
+def _sizes(args: argparse.Namespace, vocab_size: int | None = None) -> str:
+    vocab = "" if vocab_size is None else f"V={vocab_size:,} "
+    return (f"{vocab}D={args.wordvec:,} H={args.hidden:,}, batch {args.batch_size:,}, "
+            f"time {args.time_size:,}")
+
+
+def _read(option: str, path: str) -> list[str]:
+    try:
+        return data.read_words(path)
+    except data.DataError as e:
+        raise UsageError(f"{option}: {e}") from None
+
+
+def _check_length(option: str, tokens: int, needed: int, why: str) -> None:
+    if tokens < needed:
+        raise UsageError(f"{option} gives {tokens:,} tokens (words and line ends), "
+                         f"needs at least {needed:,} ({why})")
+
 
 def _load_data(args: argparse.Namespace) -> tuple[data.Corpus, data.MarkovSource | None]:
+    needed = args.batch_size * args.time_size + 1
+    why = f"batch size {args.batch_size} * time size {args.time_size} + 1"
     if args.corpus is None:
-        if args.valid or args.test:
-            raise UsageError("--valid and --test need --corpus (the built-in corpus has its own)")
-        kwargs = {} if args.corpus_size is None else {"train_tokens": args.corpus_size}
-        return data.builtin_corpus(seed=args.seed, **kwargs)
-    words = data.read_words(args.corpus)
+        if args.corpus_size is not None:
+            _check_length("--corpus-size", args.corpus_size, needed, why)
+            return data.builtin_corpus(seed=args.seed, train_tokens=args.corpus_size)
+        return data.builtin_corpus(seed=args.seed)
+    words = _read("--corpus", args.corpus)
     if args.corpus_size is not None:
         words = words[:args.corpus_size]  # as the book's corpus[:1000]
-    valid = None if args.valid is None else data.read_words(args.valid)
-    test = None if args.test is None else data.read_words(args.test)
-    return data.corpus_from_words(words, valid, test), None
+    _check_length("--corpus" if args.corpus_size is None or args.corpus_size > len(words)
+                  else "--corpus-size", len(words), needed, why)
+    splits = {}
+    for option, path in (("--valid", args.valid), ("--test", args.test)):
+        splits[option] = None if path is None else _read(option, path)
+        if path is not None:
+            _check_length(option, len(splits[option]), EVAL_TIME_SIZE + 1,
+                          f"one evaluation block of {EVAL_TIME_SIZE} time steps + 1")
+    return data.corpus_from_words(words, splits["--valid"], splits["--test"]), None
 
 
 def _log(args: argparse.Namespace, text: str) -> None:
@@ -78,49 +170,61 @@ def run_train(args: argparse.Namespace) -> int:
     (``fix_malloc``) for the rest of the process: called from a notebook,
     they stay fixed.
     """
+    saved: list[str] = []  # the checkpoint, once this run has written one
     try:
-        return _run(args)
-    except (UsageError, data.DataError, ParamsFileError) as e:
+        return _run(args, saved)
+    except (UsageError, data.DataError, ParamsFileError, Diverged) as e:
         print(f"fastrnn train: error: {e}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print(f"fastrnn train: error: {memory_error_message('training ' + _sizes(args))}",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        kept = f"; the last complete checkpoint is {args.save}" if args.save else ""
+        kept = f"; the last complete checkpoint is {saved[0]}" if saved else ""
         print(f"fastrnn train: interrupted{kept}", file=sys.stderr)
         return 130
 
 
-def _run(args: argparse.Namespace) -> int:
-    check_output_path("--save", args.save)
-    check_plot_path(args.plot)
+def _diverged(args: argparse.Namespace, epoch: int, iteration: int, what: str) -> Diverged:
+    clip = (f"lower --max-grad (now {args.max_grad:g})" if args.max_grad is not None
+            else "clip the gradient norm with --max-grad")
+    return Diverged(f"training diverged at epoch {epoch}, iteration {iteration} ({what}); "
+                    f"lower --lr (now {args.lr:g}) or {clip}")
+
+
+def _run(args: argparse.Namespace, saved: list[str]) -> int:
+    _check_values(args)
+    stats = _files(args)
+    check_memory(_data_bytes(args, stats), "reading the corpus would")
+    corpus, source = _load_data(args)
+    vocab_size = len(corpus.vocab)
+    check_memory(_model_bytes(args, vocab_size), f"training at {_sizes(args, vocab_size)} would")
     cfg = TrainConfig(batch_size=args.batch_size, time_size=args.time_size,
                       wordvec_size=args.wordvec, hidden_size=args.hidden, lr=args.lr,
                       optimizer=args.optimizer, max_grad=args.max_grad, epochs=args.epochs,
                       tied=args.tied, backend=args.backend, seed=args.seed)
-    if cfg.tied and cfg.wordvec_size != cfg.hidden_size:
-        raise UsageError(f"--tied needs --wordvec == --hidden, got {cfg.wordvec_size} "
-                         f"and {cfg.hidden_size}")
-    corpus, source = _load_data(args)
     # Every step allocates its large arrays anew (the scores and their exps:
     # 28 MB each at vocabulary 10,000, batch 20, time 35); with the
     # thresholds fixed they reuse freed heap memory whatever the process did
     # before, so the speed does not depend on its history.
     _log(args, fix_malloc())
-    vocab_words = [corpus.vocab.id_to_word[i] for i in range(len(corpus.vocab))]
-    model = make_model(cfg, len(corpus.vocab))
-    trainer = Trainer(model, corpus.train, cfg)  # checks the corpus is long enough
+    vocab_words = [corpus.vocab.id_to_word[i] for i in range(vocab_size)]
+    model = make_model(cfg, vocab_size)
+    trainer = Trainer(model, corpus.train, cfg)
     if args.load is not None:
         model.load_params(args.load, vocab=vocab_words)
 
     name = args.corpus or f"built-in Markov corpus (seed {args.seed})"
     _log(args, f"corpus: {name}: {len(corpus.train):,} training tokens, "
-               f"vocabulary {len(corpus.vocab):,}")
+               f"vocabulary {vocab_size:,}")
     for split in ("valid", "test"):
         if corpus.unknown.get(split):
             _log(args, f"{split}: {corpus.unknown[split]:,} words not in the training "
                        "vocabulary became <unk>")
     if source is not None:
         _log(args, f"perplexity floor of the source: {source.perplexity_floor():.3f}")
-    _log(args, f"model: V={len(corpus.vocab)} D={cfg.wordvec_size} H={cfg.hidden_size}"
+    _log(args, f"model: V={vocab_size} D={cfg.wordvec_size} H={cfg.hidden_size}"
                f"{' tied' if cfg.tied else ''}, backend {cfg.backend}, "
                f"{cfg.optimizer} lr={cfg.lr}, batch {cfg.batch_size}, time {cfg.time_size}, "
                f"{trainer.batcher.iters_per_epoch} iterations per epoch")
@@ -133,6 +237,8 @@ def _run(args: argparse.Namespace) -> int:
 
         def on_step(loss: float) -> None:
             seen.append(loss)
+            if not math.isfinite(loss):  # one float: cheap enough for every step
+                raise _diverged(args, epoch, len(seen), f"loss {loss}")
             if bar is not None:
                 bar.update(tokens_per_iter)
                 if len(seen) % 50 == 0:
@@ -143,6 +249,10 @@ def _run(args: argparse.Namespace) -> int:
         finally:
             if bar is not None:
                 bar.close()
+        # A parameter can overflow while the loss still looks finite: never
+        # evaluate or save non-finite params.
+        if not all(np.isfinite(p).all() for p in model.params):
+            raise _diverged(args, epoch, len(seen), "a parameter is no longer finite")
         history.train_ppl.append(ppl)
         history.tokens_per_s.append(tps)
         line = f"epoch {epoch}: training perplexity {ppl:.3f}, {tps:,.0f} tokens/s"
@@ -151,7 +261,9 @@ def _run(args: argparse.Namespace) -> int:
             line += f", validation perplexity {history.valid_ppl[-1]:.3f}"
         _log(args, line)
         if args.save is not None:  # a complete checkpoint after every epoch
+            _files(args)  # again (cheap): the path may have become a link meanwhile
             model.save_params(args.save, vocab=vocab_words)
+            saved[:] = [args.save]
 
     final = history.valid_ppl[-1] if history.valid_ppl else history.train_ppl[-1] \
         if history.train_ppl else float("nan")
@@ -163,12 +275,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"final perplexity {final:.3f}, floor {source.perplexity_floor():.3f} "
               f"({100 * (final / source.perplexity_floor() - 1):.1f}% above)")
     if args.plot is not None and history.train_ppl:
+        _files(args)
         _plot(args.plot, history)
         _log(args, f"plot written to {args.plot}")
     if args.save is not None:
         _log(args, f"params saved to {args.save}")
 
-    iters = args.compare or FINAL_COMPARE_ITERS
+    iters = args.compare
     start = time.perf_counter()
     cmp = compare_backends(corpus.train, len(corpus.vocab), cfg, iters, COMPARE_BLOCKS)
     print(f"speed, {iters} training iterations each from the same weights, in turns "

@@ -15,6 +15,14 @@ from .optim import SGD, Adam, SharedParams, clip_grads
 
 OPTIMIZERS = ("sgd", "adam")
 
+# The largest learning rate `fastrnn train` accepts per optimizer. SGD's
+# step is lr times the gradient (the book trains at up to 20, with
+# clipping); Adam's is about lr per parameter whatever the gradient, so
+# beyond 1 it only jumps about.
+MAX_LR = {"sgd": 1000.0, "adam": 1.0}
+
+EVAL_TIME_SIZE = 35  # time steps per block when measuring perplexity
+
 
 @dataclass
 class TrainConfig:
@@ -101,7 +109,7 @@ class Trainer:
 
 
 def perplexity(model: SimpleRnnlm, corpus: np.ndarray, batch_size: int = 10,
-               time_size: int = 35) -> float:
+               time_size: int = EVAL_TIME_SIZE) -> float:
     """Perplexity of ``model`` on ``corpus``, from a fresh hidden state.
 
     The corpus is read as in training (``batch_size`` rows at offsets through

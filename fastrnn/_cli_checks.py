@@ -1,0 +1,257 @@
+"""The one place where the ``fastrnn`` commands check the paths and values
+they are given, before any training or timing starts.
+
+A subcommand declares its input and output files; ``check_files`` checks them
+all and raises ``UsageError`` (one line, exit status 2) on the first problem,
+so that no run can overwrite an input, another output, a link's target, a
+folder, a FIFO or a device. Only the standard library is imported here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import os
+import stat
+from typing import BinaryIO, Callable, Mapping
+
+SAVE_EXTENSIONS = (".npz",)
+# Formats matplotlib's savefig writes with the Agg backend and its own
+# dependencies (Pillow): no LaTeX, nothing optional.
+PLOT_EXTENSIONS = (".png", ".pdf", ".svg", ".eps", ".ps", ".jpg", ".jpeg", ".tif",
+                   ".tiff")
+JSON_EXTENSIONS = (".json",)
+STDOUT = "-"  # an output path meaning standard output
+
+SEED_LIMIT = 2 ** 32  # numpy's legacy seeds are 32-bit; one rule for every command
+
+
+class UsageError(Exception):
+    """A user error: reported in one line, exit status 2."""
+
+
+class FileKindError(ValueError):
+    """A path that names something other than a regular file."""
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "not a regular file"
+
+
+def open_regular(path: str | os.PathLike) -> BinaryIO:
+    """Open ``path`` for reading in binary mode if it is a regular file.
+
+    It is opened without blocking (a FIFO with no writer would wait forever)
+    and its type is taken from the open descriptor, so nothing can swap it
+    between the check and the read. A FIFO, device, socket or folder is
+    never read.
+
+    Raises
+    ------
+    FileKindError
+        If it is not a regular file (the message says what it is).
+    OSError
+        If it cannot be opened (missing, no permission, ...).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise FileKindError(f"is {_kind(mode)}, not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def check_input(option: str, path: str) -> os.stat_result:
+    """Check that ``path``, given for ``option``, is a readable regular file.
+
+    Returns its ``os.stat`` (its size feeds the memory estimate). The
+    content (text, parameters) is checked by the reader that parses it.
+    """
+    if path == "":
+        raise UsageError(f"{option}: empty file name")
+    try:
+        with open_regular(path) as f:
+            return os.fstat(f.fileno())
+    except FileNotFoundError:
+        raise UsageError(f"{option} {path}: file does not exist") from None
+    except FileKindError as e:
+        raise UsageError(f"{option} {path}: {e}") from None
+    except OSError as e:
+        raise UsageError(f"{option} {path}: cannot be read: {e.strerror or e}") from None
+
+
+def _check_output(option: str, path: str, extensions: tuple[str, ...]) -> None:
+    if path == "":
+        raise UsageError(f"{option}: empty file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path}: folder {folder} does not exist")
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        raise UsageError(f"{option} {path}: {e.strerror or e}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise UsageError(f"{option} {path}: is a folder, expected a file name")
+    if mode is not None and not stat.S_ISREG(mode):
+        # A link would be replaced by the new file while its target kept the
+        # old content; a FIFO or device would be replaced or written into.
+        raise UsageError(f"{option} {path}: is {_kind(mode)}; name a regular file "
+                         "(or a new one) instead")
+    if not path.lower().endswith(extensions):
+        raise UsageError(f"{option} {path}: unsupported file type, expected a name "
+                         f"ending in {', '.join(extensions)}")
+    # Files are written beside their destination and renamed over it: the
+    # folder must be writable, whatever the file's own mode.
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: folder {folder} is not writable")
+    if mode is not None and not os.access(path, os.W_OK):
+        raise UsageError(f"{option} {path}: file is not writable")
+
+
+def _identity(path: str) -> tuple[str, tuple[int, int] | None]:
+    """The resolved path and, if it exists, (device, inode) of ``path``."""
+    try:
+        st = os.stat(path)
+        return os.path.realpath(path), (st.st_dev, st.st_ino)
+    except OSError:
+        return os.path.realpath(path), None
+
+
+def check_files(inputs: Mapping[str, str | None],
+                outputs: Mapping[str, tuple[str | None, tuple[str, ...]]],
+                may_replace: Mapping[str, str] | None = None) -> dict[str, os.stat_result]:
+    """Check every input and output file of a command before it starts.
+
+    Parameters
+    ----------
+    inputs : option -> path (None: not given). Each must be a readable
+        regular file.
+    outputs : option -> (path or None, allowed extensions). ``"-"`` means
+        standard output. Each must name a new or writable regular file (not
+        a link, folder, FIFO or device) with an allowed extension, in a
+        writable folder, and be no other given file.
+    may_replace : output option -> input option it may overwrite (e.g. a
+        checkpoint saved over the one training resumed from).
+
+    Returns
+    -------
+    The ``os.stat`` of each given input, by option.
+
+    Raises
+    ------
+    UsageError
+        On the first problem; files are the same if their resolved paths
+        or their (device, inode) are.
+    """
+    may_replace = may_replace or {}
+    stats = {option: check_input(option, path)
+             for option, path in inputs.items() if path is not None}
+    given = [(option, path, False) for option, path in inputs.items() if path is not None]
+    for option, (path, extensions) in outputs.items():
+        if path is not None and path != STDOUT:
+            _check_output(option, path, extensions)
+            given.append((option, path, True))
+    # Two inputs may be one file (test on the validation text); an output
+    # must be no other given file.
+    seen: list[tuple[str, str, bool, str, tuple[int, int] | None]] = []
+    for option, path, out in given:
+        real, ident = _identity(path)
+        for other, other_path, other_out, other_real, other_ident in seen:
+            if not (out or other_out) or may_replace.get(option) == other:
+                continue
+            if real == other_real or (ident is not None and ident == other_ident):
+                raise UsageError(f"{option} {path} is the same file as {other} "
+                                 f"{other_path}: give each its own file")
+        seen.append((option, path, out, real, ident))
+    return stats
+
+
+def check_plot_backend(path: str | None) -> None:
+    """Raise ``UsageError`` if ``--plot`` is given and matplotlib is missing."""
+    if path is not None and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib (pip install matplotlib)")
+
+
+def positive(kind: type) -> Callable[[str], int | float]:
+    """An argparse type: ``kind(text)``, finite and > 0."""
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not (value > 0 and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(
+                f"must be a positive finite {kind.__name__}, got {text}")
+        return value
+    return parse
+
+
+def seed_int(text: str) -> int:
+    """An argparse type: an integer seed in [0, 2**32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 0 to {SEED_LIMIT - 1}, got {text}")
+    return value
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine can still give without swapping, or
+    None if unknown (``MemAvailable`` of /proc/meminfo, else free pages)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def check_memory(needed: int, what: str) -> None:
+    """Raise ``UsageError`` if about ``needed`` bytes (for ``what``, e.g.
+    the sizes that give them) exceed the memory available now."""
+    free = available_memory()
+    if free is not None and needed > free:
+        raise UsageError(f"{what} need about {_size(needed)} of memory and "
+                         f"{_size(free)} is available; choose smaller sizes")
+
+
+def memory_error_message(what: str) -> str:
+    """The one line for a ``MemoryError`` that escaped the estimate."""
+    free = available_memory()
+    tail = "" if free is None else f" ({_size(free)} available now)"
+    return f"out of memory while {what}{tail}; choose smaller sizes"
