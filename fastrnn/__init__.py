@@ -7,10 +7,23 @@ the book's own scripts on them unchanged: ``fastrnn run SCRIPT.py`` (or
 ``fastrnn.patch(module)`` on a module of layers).
 """
 
-from ._patch import patch
-from .time_layers import (GRU, LSTM, RNN, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM,
-                          TimeRNN)
+from __future__ import annotations
+
+import importlib
 
 __all__ = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM",
            "TimeDropout", "patch"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # The layers (and Numba) load on first use, not on `import fastrnn`: the
+    # `fastrnn` command then starts inside its own Ctrl-C handler, which a
+    # Ctrl-C during Numba's import would otherwise escape as a traceback.
+    if name in __all__:
+        module = importlib.import_module("._patch" if name == "patch" else ".time_layers",
+                                         __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

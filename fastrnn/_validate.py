@@ -16,7 +16,13 @@ PARAM_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _describe(a: object) -> str:
     if isinstance(a, np.ndarray):
-        return f"shape {a.shape} and dtype {a.dtype}"
+        layout = [] if a.flags.c_contiguous else ["not C-contiguous"]
+        layout += [] if a.flags.writeable else ["read-only"]
+        return f"shape {a.shape} and dtype {a.dtype}" + "".join(f", {w}" for w in layout)
+    if a is None:
+        return "None"
+    if isinstance(a, np.generic):
+        return f"a numpy scalar ({type(a).__name__})"
     return f"a {type(a).__module__}.{type(a).__qualname__}"
 
 
@@ -26,10 +32,19 @@ def check_ndarray(name: str, a: object) -> np.ndarray:
         return a
     hint = ""
     module = type(a).__module__.split(".")[0]
-    if hasattr(a, "__array__") or hasattr(a, "__cuda_array_interface__"):
+    # numpy's own scalars have __array__ too, but need no conversion hint.
+    if module != "numpy" and (hasattr(a, "__array__")
+                              or hasattr(a, "__cuda_array_interface__")):
         hint = (f"; fastrnn runs on the CPU: convert {module} arrays to "
                 "numpy first (e.g. cupy.asnumpy or tensor.numpy())")
     raise TypeError(f"{name} must be a numpy.ndarray, got {_describe(a)}{hint}")
+
+
+def check_sequence(name: str, items: object, expected: str) -> None:
+    """Raise a TypeError unless ``items`` is a list or tuple (of arrays)."""
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{name} must be a list {expected} of numpy arrays, got "
+                        f"{_describe(items)}")
 
 
 def check_params(params: Sequence[object], gates: int = 1
@@ -41,6 +56,7 @@ def check_params(params: Sequence[object], gates: int = 1
     float32 or float64. Contiguous params are returned as they are (no
     copy), so the caller always sees their current values.
     """
+    check_sequence("params", params, "[Wx, Wh, b]")
     if len(params) != 3:
         raise ValueError(f"params must be [Wx, Wh, b], got {len(params)} arrays")
     wx, wh, b = (check_ndarray(n, p) for n, p in zip(("Wx", "Wh", "b"), params))
@@ -106,6 +122,7 @@ def check_grads(grads: Sequence[object], params: Sequence[np.ndarray],
                 names: Sequence[str] = ("dWx", "dWh", "db")) -> None:
     """Check that the grads are still writable C-contiguous twins of the params
     (before a backward writes to any of them)."""
+    check_sequence("grads", grads, f"[{', '.join(names)}]")
     if len(grads) != len(params):
         raise ValueError(f"grads must be {len(params)} arrays ({', '.join(names)}), "
                          f"got {len(grads)}")

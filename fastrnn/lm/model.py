@@ -112,8 +112,12 @@ class LanguageModel:
 
         The file is written beside its destination and renamed over it, so an
         interrupted save never leaves a broken file where the last good one was.
+        A ``path`` that is a symbolic link raises ``ValueError``: the rename
+        would replace the link and leave its target as it was.
         """
         path = os.fspath(path)
+        if os.path.islink(path):
+            raise ValueError(f"{path} is a symbolic link: save to the file it points to")
         arrays = dict(self._named_params())
         if vocab is not None:
             arrays["vocab"] = np.array(vocab, dtype=str)
