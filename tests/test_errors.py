@@ -64,7 +64,7 @@ BAD_BACKWARD = [
     (np.zeros((N, T, H + 1), np.float32), ValueError, r"dhs must have shape \(2, 5, 3\), got shape \(2, 5, 4\)"),
     (np.zeros((N, T + 1, H), np.float32), ValueError, r"dhs must have shape \(2, 5, 3\)"),
     (np.zeros((N, T, H), np.int32), TypeError, "dhs must be a floating-point array"),
-    (None, TypeError, "dhs must be a numpy.ndarray, got a builtins.NoneType"),
+    (None, TypeError, "dhs must be a numpy.ndarray, got None"),
 ]
 
 
