@@ -41,6 +41,11 @@ BUILTIN_EVAL_TOKENS = 20_000  # its validation and test splits
 MODELS_AT_ONCE = 4
 
 
+# Above this mean cross-entropy (nats) the perplexity, exp(loss), is
+# infinite: far past any model, which starts near log(V).
+LOSS_LIMIT = math.log(sys.float_info.max)
+
+
 class Diverged(Exception):
     """Training reached a non-finite loss or parameter."""
 
@@ -70,12 +75,16 @@ def _check_values(args: argparse.Namespace) -> None:
     check_plot_backend(args.plot)
 
 
-def _data_bytes(args: argparse.Namespace, stats: dict) -> int:
-    """Bytes reading the corpus takes (see the constants above)."""
+def _check_data_memory(args: argparse.Namespace, stats: dict) -> None:
+    """Refuse a corpus whose reading would not fit (see the constants above)."""
     if args.corpus is None:
         tokens = (args.corpus_size or data.BUILTIN_TRAIN_TOKENS) + BUILTIN_EVAL_TOKENS
-        return tokens * BUILTIN_BYTES_PER_TOKEN
-    return TEXT_BYTES_PER_BYTE * sum(st.st_size for st in stats.values())
+        check_memory(tokens * BUILTIN_BYTES_PER_TOKEN,
+                     f"the built-in corpus of {tokens:,} tokens would")
+    else:
+        size = sum(stats[option].st_size for option in ("--corpus", "--valid", "--test")
+                   if option in stats)
+        check_memory(TEXT_BYTES_PER_BYTE * size, f"reading {size:,} bytes of text would")
 
 
 def _model_bytes(args: argparse.Namespace, vocab_size: int) -> int:
@@ -196,7 +205,7 @@ def _diverged(args: argparse.Namespace, epoch: int, iteration: int, what: str) -
 def _run(args: argparse.Namespace, saved: list[str]) -> int:
     _check_values(args)
     stats = _files(args)
-    check_memory(_data_bytes(args, stats), "reading the corpus would")
+    _check_data_memory(args, stats)
     corpus, source = _load_data(args)
     vocab_size = len(corpus.vocab)
     check_memory(_model_bytes(args, vocab_size), f"training at {_sizes(args, vocab_size)} would")
@@ -237,8 +246,8 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
 
         def on_step(loss: float) -> None:
             seen.append(loss)
-            if not math.isfinite(loss):  # one float: cheap enough for every step
-                raise _diverged(args, epoch, len(seen), f"loss {loss}")
+            if not loss <= LOSS_LIMIT:  # one float: cheap enough for every step
+                raise _diverged(args, epoch, len(seen), f"loss {loss:.4g}")
             if bar is not None:
                 bar.update(tokens_per_iter)
                 if len(seen) % 50 == 0:
