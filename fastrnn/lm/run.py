@@ -111,9 +111,10 @@ def _read(option: str, path: str) -> list[str]:
         raise UsageError(f"{option}: {e}") from None
 
 
-def _check_length(option: str, tokens: int, needed: int, why: str) -> None:
+def _check_length(given: str, tokens: int, needed: int, why: str) -> None:
+    """Refuse ``given`` (an option and its value) if it gives too few tokens."""
     if tokens < needed:
-        raise UsageError(f"{option} gives {tokens:,} tokens (words and line ends), "
+        raise UsageError(f"{given} gives {tokens:,} tokens (words and line ends), "
                          f"needs at least {needed:,} ({why})")
 
 
@@ -122,19 +123,21 @@ def _load_data(args: argparse.Namespace) -> tuple[data.Corpus, data.MarkovSource
     why = f"batch size {args.batch_size} * time size {args.time_size} + 1"
     if args.corpus is None:
         if args.corpus_size is not None:
-            _check_length("--corpus-size", args.corpus_size, needed, why)
+            _check_length(f"--corpus-size {args.corpus_size}", args.corpus_size, needed, why)
             return data.builtin_corpus(seed=args.seed, train_tokens=args.corpus_size)
         return data.builtin_corpus(seed=args.seed)
     words = _read("--corpus", args.corpus)
     if args.corpus_size is not None:
         words = words[:args.corpus_size]  # as the book's corpus[:1000]
-    _check_length("--corpus" if args.corpus_size is None or args.corpus_size > len(words)
-                  else "--corpus-size", len(words), needed, why)
+    given = f"--corpus {args.corpus}"
+    if args.corpus_size is not None and args.corpus_size <= len(words):
+        given = f"--corpus-size {args.corpus_size}"
+    _check_length(given, len(words), needed, why)
     splits = {}
     for option, path in (("--valid", args.valid), ("--test", args.test)):
         splits[option] = None if path is None else _read(option, path)
         if path is not None:
-            _check_length(option, len(splits[option]), EVAL_TIME_SIZE + 1,
+            _check_length(f"{option} {path}", len(splits[option]), EVAL_TIME_SIZE + 1,
                           f"one evaluation block of {EVAL_TIME_SIZE} time steps + 1")
     return data.corpus_from_words(words, splits["--valid"], splits["--test"]), None
 
