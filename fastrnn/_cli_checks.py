@@ -10,11 +10,14 @@ folder, a FIFO or a device. Only the standard library is imported here.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import math
 import os
+import signal
 import stat
-from typing import BinaryIO, Callable, Mapping
+import sys
+from typing import BinaryIO, Callable, Iterator, Mapping
 
 SAVE_EXTENSIONS = (".npz",)
 # Formats matplotlib's savefig writes with the Agg backend and its own
@@ -255,3 +258,51 @@ def memory_error_message(what: str) -> str:
     free = available_memory()
     tail = "" if free is None else f" ({_size(free)} available now)"
     return f"out of memory while {what}{tail}; choose smaller sizes"
+
+
+# Ctrl-C: Python turns SIGINT into a KeyboardInterrupt wherever the main
+# thread is. Raised inside a weakref or ctypes callback (seen: the import
+# lock's, llvmlite's object-cache notifier while compiling), it cannot
+# propagate: Python prints it as "Exception ignored" and goes on. Recorded
+# as well, it still ends the run at the next check, in one line.
+_interrupts: list[int] = []
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    _interrupts.append(signum)
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def recording_interrupts() -> Iterator[None]:
+    """Inside, Ctrl-C raises ``KeyboardInterrupt`` as usual and is also
+    recorded for ``interrupted``. A SIGINT handler other than Python's
+    default (an ignored SIGINT, a host's own handler) is left alone."""
+    _interrupts.clear()
+    previous = None
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        with contextlib.suppress(ValueError):  # only the main thread may set it
+            previous = signal.signal(signal.SIGINT, _on_sigint)
+    unraisable = sys.unraisablehook
+
+    def quiet_about_interrupts(info: sys.UnraisableHookArgs) -> None:
+        if not (_interrupts and issubclass(info.exc_type, KeyboardInterrupt)):
+            unraisable(info)
+    sys.unraisablehook = quiet_about_interrupts
+    try:
+        yield
+    finally:
+        sys.unraisablehook = unraisable
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def interrupted() -> bool:
+    """Whether Ctrl-C was pressed inside ``recording_interrupts``."""
+    return bool(_interrupts)
+
+
+def check_interrupted() -> None:
+    """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed and swallowed."""
+    if _interrupts:
+        raise KeyboardInterrupt

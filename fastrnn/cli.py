@@ -13,7 +13,8 @@ import json
 import sys
 
 from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError, check_files,
-                          check_plot_backend, memory_error_message, positive, seed_int)
+                          check_interrupted, check_plot_backend, interrupted,
+                          memory_error_message, positive, recording_interrupts, seed_int)
 
 # Iterations per backend of the speed comparison that ends every `fastrnn
 # train` run (the default of --compare: building the parser imports no
@@ -31,6 +32,7 @@ def _run_bench(args: argparse.Namespace) -> int:
     check_plot_backend(args.plot)
     from . import bench
     from .shapes import BENCH_SHAPES, QUICK_SHAPES
+    check_interrupted()  # a Ctrl-C swallowed during the imports
 
     shapes = QUICK_SHAPES if args.quick else BENCH_SHAPES
     budget = args.budget
@@ -88,6 +90,7 @@ def _add_bench(subparsers: argparse._SubParsersAction) -> None:
 def _run_train(args: argparse.Namespace) -> int:
     from .lm.run import run_train
 
+    check_interrupted()  # a Ctrl-C swallowed during the imports
     return run_train(args)
 
 
@@ -208,23 +211,43 @@ def main(argv: list[str] | None = None) -> int:
 
     Returns
     -------
-    The exit status: 0, 2 for a usage error (bad arguments raise
-    ``SystemExit(2)``, from argparse), 130 after Ctrl-C.
+    The exit status: 0; 1 if the system fails (e.g. a full disk); 2 for a
+    usage error (bad arguments raise ``SystemExit(2)``, from argparse) or a
+    diverging training; 130 after Ctrl-C.
     """
     command = "fastrnn"
     # Everything, the subcommand's imports and kernel compilation included,
     # runs inside this try: Ctrl-C or an exhausted memory at any moment
     # ends with one line, never a traceback.
-    try:
-        args = build_parser().parse_args(argv)
-        command = f"fastrnn {args.command}"
-        return args.func(args)
-    except UsageError as e:
-        print(f"{command}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
+    with recording_interrupts():
+        try:
+            args = build_parser().parse_args(argv)
+            command = f"fastrnn {args.command}"
+            status = args.func(args)
+            if status != 130:  # 130: the subcommand has reported its interrupt
+                check_interrupted()
+            return status
+        except KeyboardInterrupt:
+            print(f"{command}: interrupted", file=sys.stderr)
+            return 130
+        except Exception as e:  # noqa: BLE001 - each reported in one line, or re-raised
+            return _report(command, e)
+
+
+def _report(command: str, e: Exception) -> int:
+    """Print the one line for ``e`` and return the exit status; re-raise
+    what is not the user's or the system's doing (a bug)."""
+    if interrupted():  # a Ctrl-C that a library turned into another error
         print(f"{command}: interrupted", file=sys.stderr)
         return 130
-    except MemoryError:
+    if isinstance(e, UsageError):
+        print(f"{command}: error: {e}", file=sys.stderr)
+        return 2
+    if isinstance(e, MemoryError):
         print(f"{command}: error: {memory_error_message('running')}", file=sys.stderr)
         return 2
+    if isinstance(e, OSError):  # the system failed us (e.g. a full disk)
+        where = f": {e.filename}" if e.filename else ""
+        print(f"{command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
+    raise e

@@ -19,7 +19,8 @@ import time
 import numpy as np
 
 from .._cli_checks import (PLOT_EXTENSIONS, SAVE_EXTENSIONS, UsageError, check_files,
-                           check_memory, check_plot_backend, memory_error_message)
+                           check_interrupted, check_memory, check_plot_backend, interrupted,
+                           memory_error_message)
 from .._malloc import fix_malloc
 from . import data
 from .model import ParamsFileError
@@ -50,12 +51,16 @@ class Diverged(Exception):
     """Training reached a non-finite loss or parameter."""
 
 
+def _outputs(args: argparse.Namespace) -> dict:
+    return {"--save": (args.save, SAVE_EXTENSIONS), "--plot": (args.plot, PLOT_EXTENSIONS)}
+
+
 def _files(args: argparse.Namespace) -> dict:
     """Check every file of the run; return the inputs' ``os.stat``, by option."""
     return check_files(
         inputs={"--corpus": args.corpus, "--valid": args.valid, "--test": args.test,
                 "--load": args.load},
-        outputs={"--save": (args.save, SAVE_EXTENSIONS), "--plot": (args.plot, PLOT_EXTENSIONS)},
+        outputs=_outputs(args),
         # Resuming: the checkpoint is loaded before the first save replaces it.
         may_replace={"--save": "--load"})
 
@@ -185,17 +190,19 @@ def run_train(args: argparse.Namespace) -> int:
     saved: list[str] = []  # the checkpoint, once this run has written one
     try:
         return _run(args, saved)
-    except (UsageError, data.DataError, ParamsFileError, Diverged) as e:
-        print(f"fastrnn train: error: {e}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print(f"fastrnn train: error: {memory_error_message('training ' + _sizes(args))}",
-              file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        kept = f"; the last complete checkpoint is {saved[0]}" if saved else ""
-        print(f"fastrnn train: interrupted{kept}", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Exception) as e:
+        if isinstance(e, KeyboardInterrupt) or interrupted():
+            kept = f"; the last complete checkpoint is {saved[0]}" if saved else ""
+            print(f"fastrnn train: interrupted{kept}", file=sys.stderr)
+            return 130
+        if isinstance(e, (UsageError, data.DataError, ParamsFileError, Diverged)):
+            print(f"fastrnn train: error: {e}", file=sys.stderr)
+            return 2
+        if isinstance(e, MemoryError):
+            print(f"fastrnn train: error: {memory_error_message('training ' + _sizes(args))}",
+                  file=sys.stderr)
+            return 2
+        raise
 
 
 def _diverged(args: argparse.Namespace, epoch: int, iteration: int, what: str) -> Diverged:
@@ -251,6 +258,7 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
             seen.append(loss)
             if not loss <= LOSS_LIMIT:  # one float: cheap enough for every step
                 raise _diverged(args, epoch, len(seen), f"loss {loss:.4g}")
+            check_interrupted()
             if bar is not None:
                 bar.update(tokens_per_iter)
                 if len(seen) % 50 == 0:
@@ -273,7 +281,7 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
             line += f", validation perplexity {history.valid_ppl[-1]:.3f}"
         _log(args, line)
         if args.save is not None:  # a complete checkpoint after every epoch
-            _files(args)  # again (cheap): the path may have become a link meanwhile
+            check_files({}, _outputs(args))  # again (cheap): it may be a link by now
             model.save_params(args.save, vocab=vocab_words)
             saved[:] = [args.save]
 
@@ -287,7 +295,7 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
         print(f"final perplexity {final:.3f}, floor {source.perplexity_floor():.3f} "
               f"({100 * (final / source.perplexity_floor() - 1):.1f}% above)")
     if args.plot is not None and history.train_ppl:
-        _files(args)
+        check_files({}, _outputs(args))
         _plot(args.plot, history)
         _log(args, f"plot written to {args.plot}")
     if args.save is not None:
