@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError, check_files,
@@ -52,6 +53,7 @@ def _run_bench(args: argparse.Namespace) -> int:
             json.dump(report, f, indent=1)
     if args.plot is not None:
         bench.plot_report(report, args.plot)
+    check_interrupted()  # one swallowed while timing
     return 0
 
 
@@ -141,13 +143,10 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
+    check_files({"SCRIPT": args.script}, {})
     import traceback
 
     from ._patch import run_script
-
-    if not os.path.isfile(args.script):
-        print(f"fastrnn run: error: {args.script}: no such file", file=sys.stderr)
-        return 2
     try:
         run_script(args.script, args.args, lambda line: print(line, file=sys.stderr))
     except SystemExit as e:  # the script's own exit status, as under python
@@ -223,10 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             args = build_parser().parse_args(argv)
             command = f"fastrnn {args.command}"
-            status = args.func(args)
-            if status != 130:  # 130: the subcommand has reported its interrupt
-                check_interrupted()
-            return status
+            return args.func(args)
         except KeyboardInterrupt:
             print(f"{command}: interrupted", file=sys.stderr)
             return 130

@@ -139,6 +139,18 @@ def test_every_output_option_refuses_what_it_must_not_write(
     assert _snapshot(tmp_path) == before
 
 
+@pytest.mark.parametrize("kind", ["missing", "folder", "FIFO", "empty name"])
+def test_run_refuses_a_script_that_is_not_a_regular_file(tmp_path, capsys, kind):
+    path = tmp_path / "s.py"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "FIFO":
+        os.mkfifo(path)  # opening it to read would wait for a writer forever
+    needle = {"missing": "file does not exist", "folder": "is a directory",
+              "FIFO": "is a FIFO", "empty name": "SCRIPT: empty file name"}[kind]
+    _refused(capsys, ["run", "" if kind == "empty name" else str(path)], needle)
+
+
 def test_the_plot_types_are_ones_matplotlib_writes():
     from matplotlib.backend_bases import FigureCanvasBase
     supported = FigureCanvasBase.get_supported_filetypes()

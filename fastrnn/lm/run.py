@@ -311,4 +311,5 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
           f"{cmp.tokens_per_s['fastrnn']:,.0f} tokens/s, speed-up {cmp.speedup:.2f}x, "
           f"largest loss difference {cmp.max_loss_diff:.2e} "
           f"({time.perf_counter() - start:.1f} s)")
+    check_interrupted()  # one swallowed during the comparison
     return 0
