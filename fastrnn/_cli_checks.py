@@ -237,11 +237,14 @@ def available_memory() -> int | None:
 
 
 def _size(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if n < 1000 or unit == "PB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+    """Bytes in words: "512 bytes", "3.2 GB"."""
+    if n < 1000:
+        return f"{n:.0f} bytes"
+    for unit in ("KB", "MB", "GB", "TB"):
         n /= 1000
-    raise AssertionError("unreachable")
+        if n < 1000:
+            break
+    return f"{n:.1f} {unit}"
 
 
 def check_memory(needed: int, what: str) -> None:
