@@ -27,6 +27,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -508,7 +509,9 @@ def startup_times(layer: str = "rnn", dtype: str = "float32") -> dict:
     For "rnn": one small float32 TimeRNN (cold: float32 and float64). For
     "lstm" and "gru": the layer in ``dtype`` at one shape per time-loop path
     (``PATH_SIZES``), so that cold compiles all of its kernels of one dtype.
-    Also ``layer`` and ``dtypes`` (of the cold run).
+    ``cold_cpu``: the CPU seconds (user + system) of the cold process, which
+    other load on the machine changes less than its wall-clock time. Also
+    ``layer`` and ``dtypes`` (of the cold run).
     """
     if layer == "rnn":
         first_call = ("import numpy as np, fastrnn\n"
@@ -528,13 +531,19 @@ def startup_times(layer: str = "rnn", dtype: str = "float32") -> dict:
                       "l.backward(np.ones((n, 5, h), dt))\n")
         cold_dtypes = warm_dtypes = (np.dtype(dtype).name,)
 
+    cpu: list[float] = []
+
     def run(code: str, env: dict) -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", code], env=env, cwd=cache, timeout=600,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"the start-up measurement failed:\n{done.stderr[-2000:]}")
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        return seconds
 
     # cwd: the empty cache folder, not a source checkout, whose fastrnn/
     # (without kernels) would shadow the installed package.
@@ -544,7 +553,7 @@ def startup_times(layer: str = "rnn", dtype: str = "float32") -> dict:
         warm = min(run(first_call.replace("DTYPES", repr(warm_dtypes)), env)
                    for _ in range(3))
         numba_s = min(run("import numba", env) for _ in range(3))
-    return dict(import_numba=numba_s, warm=warm, cold=cold, layer=layer,
+    return dict(import_numba=numba_s, warm=warm, cold=cold, cold_cpu=cpu[0], layer=layer,
                 dtypes=list(cold_dtypes))
 
 
@@ -701,7 +710,8 @@ def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: 
         header.append(f"start-up, new processes: import numba {st['import_numba']:.2f} s; "
                       f"import fastrnn + first forward+backward {st['warm']:.2f} s with the "
                       f"kernels cached (+{st['warm'] - st['import_numba']:.2f} s), "
-                      f"{st['cold']:.1f} s compiling its {kind.title} kernels {compiled}")
+                      f"{st['cold']:.1f} s ({st['cold_cpu']:.1f} s of CPU) compiling its "
+                      f"{kind.title} kernels {compiled}")
     for line in header:
         print(line, file=out)
     print(file=out)

@@ -182,6 +182,7 @@ def test_startup_times() -> None:
 
     t = startup_times()
     assert 0 < t["import_numba"] < t["warm"] < t["cold"]
+    assert t["cold_cpu"] > 0
 
 
 @pytest.mark.parametrize("argv", [
