@@ -1,4 +1,4 @@
-"""How fast TimeRNN could be if only its matrix products took time.
+"""How fast TimeRNN (TimeLSTM, TimeGRU) could be if only its matrix products took time.
 
 For each benchmark shape this times, side by side in one run, the numpy
 reference, fastrnn, and the matrix products alone that fastrnn's call leaves
@@ -12,11 +12,18 @@ products' time bounds the speed-up of any TimeRNN that leaves these
 products to OpenBLAS: where a target is above it, reaching the target needs
 faster products than OpenBLAS's, not less overhead around them.
 
+With ``--layer lstm`` or ``--layer gru``, the same for that layer's shapes
+(``fastrnn.shapes.SHAPES``, one direction, no stateful rows): the products
+are G = 4 (or 3) times as wide, (N, H) @ (H, 4H) per step for an LSTM; a
+GRU has two dependent products per step, h @ (H, 2H) and (r*h) @ (H, H),
+and two back.
+
 With ``--lm``, the same for a training step of the language model: the
 numpy and fastrnn backends, and the products of its RNN and output layer.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/products_bound.py
-        [--forward] [--dtype float64] [--lm] [--quick] [--budget SECONDS]
+        [--layer rnn|lstm|gru] [--forward] [--dtype float64] [--lm] [--quick]
+        [--budget SECONDS]
 """
 
 from __future__ import annotations
@@ -27,12 +34,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from fastrnn import TimeRNN, reference
 from fastrnn._tuning import time_loop_path
-from fastrnn.bench import DEFAULT_BUDGET, fix_malloc, make_inputs, time_alternating
+from fastrnn.bench import (DEFAULT_BUDGET, fix_malloc, make_inputs, make_layer,
+                           time_alternating)
 from fastrnn_kernels._jit import kernel
 from fastrnn.lm.train import TrainConfig
-from fastrnn.shapes import BENCH_SHAPES, LM_SHAPES, QUICK_SHAPES, Shape
+from fastrnn.shapes import LM_SHAPES, QUICK, SHAPES, Shape
 
 from bench_env import lm_trainer
 
@@ -44,38 +51,61 @@ def _repeat_dot(a, w, out, times):
         np.dot(a, w, out)
 
 
+def bound_shapes(layer: str, quick: bool) -> list[Shape]:
+    """The registry's shapes of ``layer`` that the products model covers:
+    one direction, forward+backward (no TimeBiLSTM or stateful rows)."""
+    return [s for s in (QUICK if quick else SHAPES)[layer]
+            if s.layer == layer and not s.stateful]
+
+
 def products(shape: Shape, dtype: str, forward_only: bool) -> Callable[[], None]:
     """Return a function doing the matrix products that one fastrnn call
     leaves to OpenBLAS, alone (see the module's docstring)."""
     wx, wh, _, xs, dhs = make_inputs(shape, dtype, seed=0)
     n, t, d, h = shape.N, shape.T, shape.D, shape.H
+    g = shape.gates
     flat_x = xs.reshape(-1, d)
-    flat_dts = dhs.reshape(-1, h)  # stands in for the gradients before tanh
-    hs = np.empty((n * t, h), dtype=dtype)
-    state, work = np.zeros((n, h), dtype=dtype), np.empty((n, h), dtype=dtype)
+    # Stands in for the gradients of the gate inputs (before tanh for an RNN).
+    flat_da = (dhs.reshape(-1, h) if g == 1 else
+               np.random.default_rng(1).standard_normal((n * t, g * h)).astype(dtype))
+    gates = np.empty((n * t, g * h), dtype=dtype)
+    hs = np.zeros((n * t, h), dtype=dtype)  # (for an RNN, the projection)
     dxs, dwx, dwh = np.empty_like(flat_x), np.empty_like(wx), np.empty_like(wh)
+    # state stays zero (the backward's products write to back), so that
+    # products repeated call after call cannot overflow.
+    state, back = np.zeros((n, h), dtype=dtype), np.empty((n, h), dtype=dtype)
     wh_t = wh.T.copy()
+    # Each step's products, forward and backward: (a, w, out).
+    if shape.layer == "gru":
+        wide, narrow = np.empty((n, 2 * h), dtype=dtype), np.empty((n, h), dtype=dtype)
+        fwd = [(state, np.ascontiguousarray(wh[:, :2 * h]), wide),
+               (state, np.ascontiguousarray(wh[:, 2 * h:]), narrow)]
+        bwd = [(narrow, wh_t[2 * h:], back), (wide, wh_t[:2 * h], back)]
+    else:
+        work = np.empty((n, g * h), dtype=dtype)
+        fwd, bwd = [(state, wh, work)], [(work, wh_t, back)]
 
-    path = time_loop_path(n, h, 1)
+    path = time_loop_path(n, h, g)
 
-    def steps(a: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
+    def steps(pairs) -> None:
         if path == "one_row":
             return  # fastrnn's own loop: no OpenBLAS
-        if path == "small":
-            _repeat_dot(a, w, out, t)
-        else:
-            for _ in range(t):
-                np.matmul(a, w, out=out)
+        for a, w, out in pairs:
+            if path == "small":
+                _repeat_dot(a, w, out, t)
+            else:
+                for _ in range(t):
+                    np.matmul(a, w, out=out)
 
     def run() -> None:
-        np.matmul(flat_x, wx, out=hs)
-        steps(state, wh, work)
+        np.matmul(flat_x, wx, out=gates if g > 1 else hs)
+        steps(fwd)
         if forward_only:
             return
-        steps(work, wh_t, state)
-        np.matmul(flat_dts, wx.T, out=dxs)
-        np.matmul(flat_x.T, flat_dts, out=dwx)
-        np.matmul(hs[:-1].T, flat_dts[1:], out=dwh)
+        steps(bwd)
+        np.matmul(flat_da, wx.T, out=dxs)
+        np.matmul(flat_x.T, flat_da, out=dwx)
+        np.matmul(hs[:-1].T, flat_da[1:], out=dwh)
 
     return run
 
@@ -108,10 +138,11 @@ def lm_products(vocab: int, batch: int, steps: int) -> Callable[[], None]:
 
 
 def _timernn_rows(args: argparse.Namespace) -> Iterator[Row]:
-    for shape in QUICK_SHAPES if args.quick else BENCH_SHAPES:
-        wx, wh, b, xs, dhs = make_inputs(shape, args.dtype, seed=0)
+    for shape in bound_shapes(args.layer, args.quick):
+        *params, xs, dhs = make_inputs(shape, args.dtype, seed=0)
         calls = []
-        for layer in (reference.TimeRNN(wx, wh, b), TimeRNN(wx, wh, b)):
+        for layer in (make_layer(shape, params, "reference"),
+                      make_layer(shape, params, "fastrnn")):
             if args.forward:
                 calls.append(lambda layer=layer: layer.forward(xs))
             else:
@@ -131,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     """Print, per shape: reference, fastrnn and products-only ms, the
     speed-up, and its bound (reference over products)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--layer", default="rnn", choices=("rnn", "lstm", "gru"),
+                        help="the layer whose shapes to bound (default: %(default)s)")
     parser.add_argument("--forward", action="store_true", help="forward alone")
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     parser.add_argument("--lm", action="store_true",

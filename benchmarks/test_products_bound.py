@@ -6,10 +6,16 @@ import products_bound
 from fastrnn.shapes import LM_SHAPES, QUICK_SHAPES
 
 
+def _sizes(layer):
+    return [tuple(s[:4]) for s in products_bound.bound_shapes(layer, quick=True)]
+
+
 @pytest.mark.parametrize("mode, sizes", [
     ([], [tuple(s[:4]) for s in QUICK_SHAPES]),
     (["--forward"], [tuple(s[:4]) for s in QUICK_SHAPES]),
     (["--lm"], [LM_SHAPES[0]]),
+    (["--layer", "lstm"], _sizes("lstm")),
+    (["--layer", "gru", "--forward"], _sizes("gru")),
 ])
 def test_products_bound_prints_a_row_per_shape(capsys, mode, sizes):
     assert products_bound.main(["--quick", "--budget", "0.01"] + mode) == 0

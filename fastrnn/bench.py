@@ -1,5 +1,12 @@
-"""``fastrnn bench``: time fastrnn's ``TimeRNN`` against the numpy reference
-(and PyTorch's CPU ``nn.RNN`` when torch is installed).
+"""``fastrnn bench``: time fastrnn's ``TimeRNN``, ``TimeLSTM``, ``TimeGRU``
+(and ``TimeBiLSTM``) against the numpy reference (and PyTorch's CPU
+``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` when torch is installed).
+
+Each layer is described once (``LayerKind`` in ``KINDS``): its fastrnn and
+reference classes, the torch module of the same computation, and whether
+torch's formula matches the book's. ``measure``, ``needed_bytes``,
+``make_inputs``, the torch child and the table work from that description
+and from the shape's ``layer`` (``fastrnn.shapes``).
 
 fastrnn and the reference run in the same process, alternating round by
 round, so that drifting machine load hits both alike.
@@ -20,6 +27,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -36,6 +44,9 @@ import threadpoolctl
 
 from . import reference
 from ._malloc import fix_malloc
+from .bilstm import TimeBiLSTM
+from .gru import TimeGRU
+from .lstm import TimeLSTM
 from .rnn import TimeRNN
 from .shapes import PHASE_FLOPS, Shape
 
@@ -51,7 +62,55 @@ PAUSE = 0.15
 # Environment variables that slow OpenBLAS on these machines.
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
-Inputs = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Inputs = tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """What the benchmark needs to know about one layer (a ``Shape.layer``).
+
+    Attributes
+    ----------
+    title : the book's class name, for the report.
+    fastrnn, reference : the two classes timed; both take ``(*params,
+        stateful=False)``.
+    directions : 1, or 2 for TimeBiLSTM (params are (Wx, Wh, b) per direction).
+    torch_module : the ``torch.nn`` class of the same layer ("RNN", "LSTM",
+        "GRU"); TimeBiLSTM is a bidirectional "LSTM".
+    torch_matches : whether torch's formula is the book's: then the child
+        checks torch's hs against the reference's; if not (GRU), the weights
+        only have the same shapes and the comparison is of speed alone.
+    torch_note : how the weights are mapped, for the report's header.
+    """
+
+    title: str
+    fastrnn: type
+    reference: type
+    torch_module: str
+    torch_matches: bool
+    torch_note: str
+    directions: int = 1
+
+
+_LSTM_NOTE = ("gate blocks reordered from the book's f, g, i, o to torch's i, f, g, o, "
+              "weights transposed, b_hh = 0; torch's hs checked against the reference's")
+KINDS = {
+    "rnn": LayerKind("TimeRNN", TimeRNN, reference.TimeRNN, "RNN", True,
+                     "weights transposed, b_hh = 0; torch's hs checked against the "
+                     "reference's"),
+    "lstm": LayerKind("TimeLSTM", TimeLSTM, reference.TimeLSTM, "LSTM", True, _LSTM_NOTE),
+    "gru": LayerKind("TimeGRU", TimeGRU, reference.TimeGRU, "GRU", False,
+                     "torch's GRU formula differs from the book's (its reset gate "
+                     "multiplies h @ W_hn after the product, and h' = (1-z)*n + z*h), so "
+                     "speed only: weights of the same shapes, hs not compared"),
+    "bilstm": LayerKind("TimeBiLSTM", TimeBiLSTM, reference.TimeBiLSTM, "LSTM", True,
+                        "bidirectional nn.LSTM; " + _LSTM_NOTE, directions=2),
+}
+
+# Gate blocks in torch's weights, as indices of the book's blocks: torch's
+# LSTM has i, f, g, o where the book has f, g, i, o; torch's GRU r, z, n
+# where the book has z, r, h~.
+TORCH_GATE_ORDER = {"RNN": (0,), "LSTM": (2, 0, 1, 3), "GRU": (1, 0, 2)}
 
 
 @dataclass
@@ -67,9 +126,10 @@ class Result:
     diff_grads : the same, max over dxs, dh, dWx, dWh and db.
     peak_bytes : the most memory numpy held during one fastrnn call beyond
         its inputs (tracemalloc).
-    needed_bytes : what must exist at that moment: hs (forward); hs, the
-        gradients before tanh and dxs (forward+backward).
-    torch_s : best seconds per call of PyTorch's ``nn.RNN``, or None.
+    needed_bytes : what must exist at that moment (``needed_bytes``).
+    torch_s : best seconds per call of PyTorch's layer, or None.
+    forward_only : True if forward alone was timed (``--forward``, or a
+        stateful row).
     """
 
     shape: Shape
@@ -80,6 +140,7 @@ class Result:
     peak_bytes: int
     needed_bytes: int
     torch_s: float | None = None
+    forward_only: bool = False
 
     @property
     def speedup(self) -> float:
@@ -93,40 +154,63 @@ class Result:
 
 
 def make_inputs(shape: Shape, dtype: np.dtype | str, seed: int) -> Inputs:
-    """Return ``(Wx, Wh, b, xs, dhs)`` for ``shape``, initialised as the book does.
+    """Return ``(Wx, Wh, b, xs, dhs)`` for ``shape``, initialised as the book does
+    (``(Wx1, Wh1, b1, Wx2, Wh2, b2, xs, dhs)`` for a TimeBiLSTM).
 
     Parameters
     ----------
-    shape : the problem size (N, T, D, H).
+    shape : the problem size (N, T, D, H) and its layer.
     dtype : float32 or float64.
     seed : seed of the random generator; the same seed gives the same arrays.
 
     Returns
     -------
-    Wx = randn(D, H)/sqrt(D), Wh = randn(H, H)/sqrt(H), b = zeros(H), and
-    standard normal xs (N, T, D) and dhs (N, T, H), all of ``dtype``.
+    Per direction, with G the layer's gate blocks (1, 4 or 3):
+    Wx = randn(D, G*H)/sqrt(D), Wh = randn(H, G*H)/sqrt(H), b = zeros(G*H)
+    (the book's ``Rnnlm`` init); then standard normal xs (N, T, D) and dhs
+    (N, T, directions*H); all of ``dtype``. For a TimeRNN, the very arrays
+    of before the other layers came.
     """
     rng = np.random.default_rng(seed)
     n, t, d, h = shape.N, shape.T, shape.D, shape.H
-    wx = (rng.standard_normal((d, h)) / np.sqrt(d)).astype(dtype)
-    wh = (rng.standard_normal((h, h)) / np.sqrt(h)).astype(dtype)
-    b = np.zeros(h, dtype=dtype)
+    directions = KINDS[shape.layer].directions
+    width = shape.gates // directions * h
+    params = []
+    for _ in range(directions):
+        params.append((rng.standard_normal((d, width)) / np.sqrt(d)).astype(dtype))
+        params.append((rng.standard_normal((h, width)) / np.sqrt(h)).astype(dtype))
+        params.append(np.zeros(width, dtype=dtype))
     xs = rng.standard_normal((n, t, d)).astype(dtype)
-    dhs = rng.standard_normal((n, t, h)).astype(dtype)
-    return wx, wh, b, xs, dhs
+    dhs = rng.standard_normal((n, t, directions * h)).astype(dtype)
+    return (*params, xs, dhs)
 
 
-def forward_backward(layer: TimeRNN | reference.TimeRNN, xs: np.ndarray,
-                     dhs: np.ndarray) -> list[np.ndarray]:
-    """Run one forward+backward of a ``TimeRNN``; return copies of its results.
+def make_layer(shape: Shape, params: Sequence[np.ndarray], implementation: str) -> Any:
+    """Return ``shape``'s layer ("fastrnn" or "reference") on copies of ``params``,
+    stateful if the shape is."""
+    kind = KINDS[shape.layer]
+    cls = kind.fastrnn if implementation == "fastrnn" else kind.reference
+    return cls(*[p.copy() for p in params], stateful=shape.stateful)
+
+
+def _dh(layer: Any) -> list[np.ndarray]:
+    """The gradients of the initial states a backward leaves: ``dh``, or the
+    two directions' of a TimeBiLSTM."""
+    if hasattr(layer, "forward_lstm"):
+        return [np.array(layer.forward_lstm.dh), np.array(layer.backward_lstm.dh)]
+    return [np.array(layer.dh)]
+
+
+def forward_backward(layer: Any, xs: np.ndarray, dhs: np.ndarray) -> list[np.ndarray]:
+    """Run one forward+backward of a time layer; return copies of its results.
 
     Returns
     -------
-    [hs, dxs, dh, dWx, dWh, db]
+    [hs, dxs, dh (one per direction), *grads]
     """
-    hs = layer.forward(xs)
+    hs = np.array(layer.forward(xs))
     dxs = layer.backward(dhs)
-    return [hs, dxs, np.array(layer.dh)] + [g.copy() for g in layer.grads]
+    return [hs, dxs] + _dh(layer) + [g.copy() for g in layer.grads]
 
 
 def time_calls(func: Callable[[], object], number: int) -> float:
@@ -195,20 +279,46 @@ def peak_memory(func: Callable[[], object]) -> int:
 
 
 def needed_bytes(shape: Shape, dtype: np.dtype | str, forward_only: bool) -> int:
-    """Bytes of the arrays a call must hold at once: hs (N, T, H) for forward;
-    hs, the gradients before tanh (N, T, H) and dxs (N, T, D) for
-    forward+backward."""
-    per_step = shape.H if forward_only else 2 * shape.H + shape.D
-    return shape.N * shape.T * per_step * np.dtype(dtype).itemsize
+    """Bytes of the arrays a call must hold at once.
+
+    Per direction, for every sample and step (N*T of each): hs (H); what
+    the layer keeps for its backward beyond hs: the gate activations (G*H)
+    when there is more than one gate block, and the cell's saved state (H):
+    every c for an LSTM, every r * h_prev for a GRU, none for an RNN. Per
+    sample, the last h (and the last c of an LSTM) the layer keeps.
+    Forward+backward adds, per direction, the gradients of the gate inputs
+    (G*H per sample and step; for an RNN the gradients before tanh), and dxs
+    (D per sample and step, once). A TimeBiLSTM also returns its (N, T, 2H)
+    output beside the two hs.
+
+    So for a TimeLSTM (G = 4): forward 6H per sample and step (hs, the
+    gates f, g, i, o, c) and 2H per sample (h, c); forward+backward adds
+    4H + D per sample and step (the gate gradients and dxs).
+    """
+    kind = KINDS[shape.layer]
+    cell = (kind.fastrnn if kind.directions == 1 else TimeLSTM).cell
+    h, g = shape.H, cell.gates
+    per_step = h + (g * h if g > 1 else 0) + cell.saved * h
+    if not forward_only:
+        per_step += g * h
+    per_sample = (1 + cell.has_c) * h
+    per_step *= kind.directions
+    per_sample *= kind.directions
+    if kind.directions > 1:
+        per_step += kind.directions * h
+    if not forward_only:
+        per_step += shape.D
+    return (shape.N * shape.T * per_step + shape.N * per_sample) * np.dtype(dtype).itemsize
 
 
 def measure(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
             forward_only: bool = False) -> Result:
-    """Compare and time the reference and fastrnn ``TimeRNN`` on one shape.
+    """Compare and time the reference and fastrnn layer of ``shape.layer`` on one shape.
 
     Parameters
     ----------
-    shape : the problem size.
+    shape : the problem size and layer. A ``stateful`` shape times a
+        stateful layer's forward alone, call after call (text generation).
     dtype : float32 or float64.
     seed : seed of the inputs (see ``make_inputs``).
     budget : seconds of timing for the two together.
@@ -216,12 +326,14 @@ def measure(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
 
     Returns
     -------
-    The best times, the largest differences and fastrnn's peak memory (see
-    ``Result``; ``torch_s`` is left None).
+    The best times, the largest differences (of the first forward+backward,
+    from zero states) and fastrnn's peak memory (see ``Result``;
+    ``torch_s`` is left None).
     """
-    wx, wh, b, xs, dhs = make_inputs(shape, dtype, seed)
-    ref = reference.TimeRNN(wx.copy(), wh.copy(), b.copy())
-    fast = TimeRNN(wx.copy(), wh.copy(), b.copy())
+    forward_only = forward_only or shape.stateful
+    *params, xs, dhs = make_inputs(shape, dtype, seed)
+    ref = make_layer(shape, params, "reference")
+    fast = make_layer(shape, params, "fastrnn")
     # These first calls are also the warm-up (fastrnn compiles or loads its
     # Numba cache on its first call).
     ref_out = forward_backward(ref, xs, dhs)
@@ -235,7 +347,7 @@ def measure(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
     peak = peak_memory(calls[1])
     ref_s, fast_s = time_alternating(calls, budget)
     return Result(shape, ref_s, fast_s, diffs[0], max(diffs[1:]), peak,
-                  needed_bytes(shape, dtype, forward_only))
+                  needed_bytes(shape, dtype, forward_only), forward_only=forward_only)
 
 
 def torch_available() -> bool:
@@ -245,13 +357,15 @@ def torch_available() -> bool:
 
 def measure_torch(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
                   forward_only: bool = False) -> dict:
-    """Time PyTorch's CPU ``nn.RNN`` on one shape in a child process.
+    """Time PyTorch's CPU layer of ``shape.layer`` (``torch_layer``) on one
+    shape in a child process.
 
     Returns
     -------
-    The child's report: ``seconds`` (best per call), ``version`` and
-    ``threads``. Raises ``RuntimeError`` if the child fails, times out, or
-    its hs differ from the reference's (a wrong weight mapping).
+    The child's report: ``seconds`` (best per call), ``version``,
+    ``threads`` and ``diff_hs`` (None where torch's formula differs, GRU).
+    Raises ``RuntimeError`` if the child fails, times out, or its hs differ
+    from the reference's (a wrong weight mapping).
     """
     args = [sys.executable, "-m", "fastrnn.bench", "--torch-child",
             json.dumps(dict(shape=list(shape), dtype=np.dtype(dtype).name, seed=seed,
@@ -269,7 +383,7 @@ def measure_torch(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise RuntimeError(f"the PyTorch process failed: {last}")
     report = json.loads(done.stdout.splitlines()[-1])
-    if not report["diff_hs"] < (1e-3 if np.dtype(dtype) == np.float32 else 1e-9):
+    if report["diff_hs"] is not None and not report["diff_hs"] < (1e-3 if np.dtype(dtype) == np.float32 else 1e-9):
         raise RuntimeError(f"PyTorch's hs differ from the reference's by "
                            f"{report['diff_hs']:.2g}")
     return report
@@ -297,69 +411,150 @@ def torch_rnn(torch: Any, wx: np.ndarray, wh: np.ndarray, b: np.ndarray) -> Any:
     return rnn
 
 
+def torch_layer(torch: Any, layer: str, *params: np.ndarray) -> Any:
+    """PyTorch's CPU module for ``layer`` ("rnn", "lstm", "gru", "bilstm")
+    with the weights ``params`` (copied), as ``make_inputs`` gives them.
+
+    RNN: ``torch_rnn``. LSTM: ``nn.LSTM(D, H, batch_first=True)`` computes
+    the book's cell with gate blocks i, f, g, o (the book's are f, g, i, o)
+    and two biases: weight_ih_l0 (4H, D) is Wx's column blocks reordered and
+    transposed, weight_hh_l0 the same of Wh, bias_ih_l0 b reordered,
+    bias_hh_l0 zero. TimeBiLSTM: a bidirectional ``nn.LSTM`` with the second
+    direction's weights in the ``_reverse`` parameters (torch reads the
+    sequence reversed and re-reverses the output, as the book does).
+    GRU: ``nn.GRU`` with blocks r, z, n taken from the book's z, r, h~; its
+    formula is not the book's, so only the shapes and cost match.
+    """
+    if layer == "rnn":
+        return torch_rnn(torch, *params)
+    kind = KINDS[layer]
+    d, h = params[0].shape[0], params[1].shape[0]
+    module = getattr(torch.nn, kind.torch_module)(
+        d, h, batch_first=True, bidirectional=kind.directions == 2,
+        dtype=getattr(torch, params[0].dtype.name))
+    order = TORCH_GATE_ORDER[kind.torch_module]
+    cols = np.concatenate([np.arange(k * h, (k + 1) * h) for k in order])
+    with torch.no_grad():
+        for direction, suffix in enumerate(("", "_reverse")[:kind.directions]):
+            wx, wh, b = params[3 * direction:3 * direction + 3]
+            getattr(module, "weight_ih_l0" + suffix).copy_(
+                torch.from_numpy(np.ascontiguousarray(wx[:, cols].T)))
+            getattr(module, "weight_hh_l0" + suffix).copy_(
+                torch.from_numpy(np.ascontiguousarray(wh[:, cols].T)))
+            getattr(module, "bias_ih_l0" + suffix).copy_(torch.from_numpy(b[cols].copy()))
+            getattr(module, "bias_hh_l0" + suffix).zero_()
+    return module
+
+
 def _torch_child(request: dict) -> dict:
-    """In the child process: time ``torch.nn.RNN`` as ``measure`` times fastrnn."""
+    """In the child process: time torch's layer as ``measure`` times fastrnn's."""
     import torch
 
     fix_malloc()  # as in the parent, for the same conditions
     shape = Shape(*request["shape"])
     dtype = request["dtype"]
-    wx, wh, b, xs, dhs = make_inputs(shape, dtype, request["seed"])
-    b = np.linspace(-0.5, 0.5, shape.H).astype(dtype)  # nonzero: the check below sees it
-    rnn = torch_rnn(torch, wx, wh, b)
+    kind = KINDS[shape.layer]
+    *params, xs, dhs = make_inputs(shape, dtype, request["seed"])
+    for k in range(2, len(params), 3):  # nonzero biases: the check below sees them
+        params[k] = np.linspace(-0.5, 0.5, params[k].size).astype(dtype)
+    module = torch_layer(torch, shape.layer, *params)
     x = torch.from_numpy(xs).requires_grad_(True)
     dout = torch.from_numpy(dhs)
+    state = None  # a stateful row carries torch's (h, c) from call to call
 
     def forward():
+        nonlocal state
         with torch.no_grad():
-            return rnn(x)[0]
+            out, new_state = module(x, state)
+        if shape.stateful:
+            state = new_state
+        return out
 
     def forward_backward():
-        rnn.zero_grad(set_to_none=True)
+        module.zero_grad(set_to_none=True)
         x.grad = None
-        rnn(x)[0].backward(dout)
+        module(x)[0].backward(dout)
 
-    hs = forward().numpy()
-    diff = float(np.max(np.abs(hs - reference.TimeRNN(wx, wh, b).forward(xs)), initial=0.0))
-    call = forward if request["forward_only"] else forward_backward
+    hs = forward().numpy()  # from zero states, as the reference's below
+    diff = None
+    if kind.torch_matches:
+        expected = kind.reference(*params).forward(xs)
+        diff = float(np.max(np.abs(hs - expected), initial=0.0))
+    call = forward if request["forward_only"] or shape.stateful else forward_backward
     call()  # warm-up
     (seconds,) = time_alternating([call], request["budget"] / 2)
     return dict(seconds=seconds, version=torch.__version__,
                 threads=torch.get_num_threads(), diff_hs=diff)
 
 
-def startup_times() -> dict:
+# (N, H) of a first call on each time-loop path of a gated layer (see
+# fastrnn._tuning.time_loop_path): one_row, small, large.
+PATH_SIZES = ((1, 4), (2, 4), (2, 300))
+
+
+def startup_times(layer: str = "rnn", dtype: str = "float32") -> dict:
     """Start-up costs, each in new processes (best of three where warm).
+
+    Parameters
+    ----------
+    layer : "rnn", or "lstm" or "gru".
+    dtype : for "lstm" and "gru", the dtype whose kernels are compiled.
 
     Returns
     -------
     ``import_numba``: seconds of ``import numba``; ``warm``: ``import
-    fastrnn`` plus the first float32 forward+backward of a small TimeRNN
-    with its kernels in the cache; ``cold``: the same for float32 and
-    float64 with an empty cache (compiling the kernels that call uses:
-    Numba compiles each kernel on its first call).
+    fastrnn`` plus the first forward+backward(s) below with the kernels in
+    the cache; ``cold``: the same with an empty cache (compiling the kernels
+    those calls use: Numba compiles each kernel on its first call).
+    For "rnn": one small float32 TimeRNN (cold: float32 and float64). For
+    "lstm" and "gru": the layer in ``dtype`` at one shape per time-loop path
+    (``PATH_SIZES``), so that cold compiles all of its kernels of one dtype.
+    ``cold_cpu``: the CPU seconds (user + system) of the cold process, which
+    other load on the machine changes less than its wall-clock time. Also
+    ``layer`` and ``dtypes`` (of the cold run).
     """
-    first_call = ("import numpy as np, fastrnn\n"
-                  "for dt in DTYPES:\n"
-                  "    l = fastrnn.TimeRNN(np.ones((3, 4), dt), np.ones((4, 4), dt), np.ones(4, dt))\n"
-                  "    l.forward(np.ones((2, 5, 3), dt)); l.backward(np.ones((2, 5, 4), dt))\n")
+    if layer == "rnn":
+        first_call = ("import numpy as np, fastrnn\n"
+                      "for dt in DTYPES:\n"
+                      "    l = fastrnn.TimeRNN(np.ones((3, 4), dt), np.ones((4, 4), dt), "
+                      "np.ones(4, dt))\n"
+                      "    l.forward(np.ones((2, 5, 3), dt)); l.backward(np.ones((2, 5, 4), dt))\n")
+        cold_dtypes, warm_dtypes = ("float32", "float64"), ("float32",)
+    else:
+        kind, g = KINDS[layer], Shape(1, 1, 1, 1, "", layer).gates
+        first_call = ("import numpy as np, fastrnn\n"
+                      "for dt in DTYPES:\n"
+                      f"    for n, h in {PATH_SIZES!r}:\n"
+                      f"        l = fastrnn.{kind.title}(np.ones((3, {g} * h), dt) / 9, "
+                      f"np.ones((h, {g} * h), dt) / h, np.ones({g} * h, dt))\n"
+                      "        l.forward(np.ones((n, 5, 3), dt)); "
+                      "l.backward(np.ones((n, 5, h), dt))\n")
+        cold_dtypes = warm_dtypes = (np.dtype(dtype).name,)
+
+    cpu: list[float] = []
 
     def run(code: str, env: dict) -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", code], env=env, cwd=cache, timeout=600,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"the start-up measurement failed:\n{done.stderr[-2000:]}")
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+        return seconds
 
     # cwd: the empty cache folder, not a source checkout, whose fastrnn/
     # (without kernels) would shadow the installed package.
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        cold = run(first_call.replace("DTYPES", "('float32', 'float64')"), env)
-        warm = min(run(first_call.replace("DTYPES", "('float32',)"), env) for _ in range(3))
+        cold = run(first_call.replace("DTYPES", repr(cold_dtypes)), env)
+        warm = min(run(first_call.replace("DTYPES", repr(warm_dtypes)), env)
+                   for _ in range(3))
         numba_s = min(run("import numba", env) for _ in range(3))
-    return dict(import_numba=numba_s, warm=warm, cold=cold)
+    return dict(import_numba=numba_s, warm=warm, cold=cold, cold_cpu=cpu[0], layer=layer,
+                dtypes=list(cold_dtypes))
 
 
 def _blas_line(info: dict) -> str:
@@ -374,11 +569,11 @@ def _blas_line(info: dict) -> str:
 
 
 def header_lines(dtype: np.dtype | str, seed: int, budget: float,
-                 forward_only: bool = False) -> list[str]:
+                 forward_only: bool = False, layer: str = "rnn") -> list[str]:
     """Return the lines that describe the run, the machine and its BLAS."""
     phase = "forward" if forward_only else "forward+backward"
     lines = [
-        f"fastrnn bench: TimeRNN {phase}, {np.dtype(dtype).name}, seed {seed}",
+        f"fastrnn bench: {KINDS[layer].title} {phase}, {np.dtype(dtype).name}, seed {seed}",
         f"date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
         f"python {platform.python_version()}, numpy {np.__version__}, "
         f"scipy {scipy.__version__}, numba {numba.__version__}",
@@ -395,12 +590,21 @@ def header_lines(dtype: np.dtype | str, seed: int, budget: float,
         "max|dhs|: max |hs_fastrnn - hs_reference|; max|dgrad|: the same, "
         "max over dxs, dh, dWx, dWh, db (absolute differences)",
         "mem: fastrnn's peak numpy memory during one call over the arrays that "
-        "must exist (hs" + ("" if forward_only else ", pre-tanh gradients, dxs") + ")",
+        "must exist (" + _needed_text(layer, forward_only) + ")",
     ]
     return lines
 
 
-TABLE_HEADER = (f"{'N':>4} {'T':>5} {'D':>4} {'H':>4}  {'label':<26}"
+def _needed_text(layer: str, forward_only: bool) -> str:
+    """The arrays ``needed_bytes`` counts, in words, for the header."""
+    if layer == "rnn":
+        return "hs" + ("" if forward_only else ", pre-tanh gradients, dxs")
+    kept = "the 4H gates and c" if layer == "lstm" else "the 3H gates and r*h"
+    return (f"hs, {kept} per step, the last states"
+            + ("" if forward_only else ", the gate-input gradients, dxs"))
+
+
+TABLE_HEADER = (f"{'N':>4} {'T':>5} {'D':>4} {'H':>4}  {'label':<28}"
                 f"{'reference ms':>13}{'fastrnn ms':>12}{'speed-up':>10}"
                 f"{'torch ms':>10}{'vs torch':>10}"
                 f"{'roofline':>10}{'mem':>6}{'max|dhs|':>10}{'max|dgrad|':>12}")
@@ -426,8 +630,11 @@ def _phase(forward_only: bool) -> str:
 
 
 def roofline_share(result: Result, peak: float, forward_only: bool = False) -> float:
-    """The share of the GEMM ``peak`` that fastrnn reaches on ``result``."""
-    return result.shape.flops(_phase(forward_only)) / result.fastrnn_s / peak
+    """The share of the GEMM ``peak`` that fastrnn reaches on ``result``
+    (counting the flops of forward alone if ``forward_only`` or the result's
+    own ``forward_only``, as for a stateful row)."""
+    phase = _phase(forward_only or result.forward_only)
+    return result.shape.flops(phase) / result.fastrnn_s / peak
 
 
 def format_row(result: Result, peak: float, forward_only: bool = False) -> str:
@@ -435,7 +642,7 @@ def format_row(result: Result, peak: float, forward_only: bool = False) -> str:
     s = result.shape
     torch_ms = "-" if result.torch_s is None else f"{result.torch_s * 1e3:.3f}"
     vs_torch = "-" if result.torch_s is None else f"{result.speedup_vs_torch:.2f}"
-    return (f"{s.N:>4} {s.T:>5} {s.D:>4} {s.H:>4}  {s.label:<26}"
+    return (f"{s.N:>4} {s.T:>5} {s.D:>4} {s.H:>4}  {s.label:<28}"
             f"{result.reference_s * 1e3:>13.3f}{result.fastrnn_s * 1e3:>12.3f}"
             f"{result.speedup:>10.2f}{torch_ms:>10}{vs_torch:>10}"
             f"{roofline_share(result, peak, forward_only):>9.0%} "
@@ -446,49 +653,65 @@ def format_row(result: Result, peak: float, forward_only: bool = False) -> str:
 def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: int = 0,
               budget: float = DEFAULT_BUDGET, forward_only: bool = False,
               torch: bool = True, startup: bool = False,
-              out: TextIO | None = None) -> dict:
+              out: TextIO | None = None, layer: str = "rnn") -> dict:
     """Measure every shape and print the header and table, row by row.
 
     Parameters
     ----------
-    shapes : the problem sizes, e.g. ``fastrnn.shapes.BENCH_SHAPES``.
+    shapes : the problem sizes, e.g. ``fastrnn.shapes.SHAPES["lstm"]``; each
+        is timed on its own ``layer`` (a TimeBiLSTM row in the LSTM table).
     dtype : float32 or float64.
     seed : seed of the inputs.
     budget : seconds of timing per shape.
     forward_only : time forward alone (inference) instead of forward+backward.
-    torch : add PyTorch's ``nn.RNN`` (in child processes) if it is installed.
+    torch : add PyTorch's layer (in child processes) if it is installed.
     startup : also measure the start-up costs (``startup_times``).
     out : where to print; ``sys.stdout`` if None.
+    layer : the layer the report is about ("rnn", "lstm", "gru"): its title,
+        torch module and start-up measurement.
 
     This process's malloc thresholds stay fixed afterwards (``fix_malloc``).
 
     Returns
     -------
-    The report as plain data (what ``--json`` writes): ``header`` lines,
-    ``gemm_peak_flops``, ``torch`` (version and threads, or None),
+    The report as plain data (what ``--json`` writes): ``layer``, ``header``
+    lines, ``gemm_peak_flops``, ``torch`` (version and threads, or None),
     ``startup`` (or None) and ``results``, one dict per shape.
     """
     out = sys.stdout if out is None else out
     malloc_line = fix_malloc()
     # Load fastrnn's kernels (and so every BLAS) before threadpoolctl looks.
-    measure(Shape(1, 1, 1, 1, "warm-up"), dtype, seed, budget=0.0)
+    kind = KINDS[layer]
+    measure(Shape(1, 1, 1, 1, "warm-up", layer), dtype, seed, budget=0.0)
     peak = gemm_peak(dtype)
-    header = header_lines(dtype, seed, budget, forward_only) + [malloc_line]
+    header = header_lines(dtype, seed, budget, forward_only, layer) + [malloc_line]
+    gates = "" if layer == "rnn" else f"{Shape(1, 1, 1, 1, '', layer).gates}"
     header.append(f"GEMM peak ({np.dtype(dtype).name}, numpy, 1536^3, this run): "
                   f"{peak / 1e9:.0f} GFLOP/s; roofline: "
-                  f"{PHASE_FLOPS[_phase(forward_only)]}*N*T*(D+H)*H flops at that "
+                  f"{PHASE_FLOPS[_phase(forward_only)]}*N*T*(D+H)*{gates}H flops at that "
                   "peak over fastrnn's time")
+    if any(s.layer == "bilstm" for s in shapes):
+        header.append("TimeBiLSTM rows: two TimeLSTMs, 2 x 4H in the flops; torch: a "
+                      "bidirectional nn.LSTM")
+    if any(s.stateful for s in shapes):
+        header.append("stateful rows: a stateful layer's forward alone, call after call, "
+                      "h and c carried over (text generation); torch under no_grad")
     use_torch = torch and torch_available()
-    header.append("PyTorch nn.RNN: " + ("timed in a child process per shape" if use_torch
-                                        else "not installed (pip install torch to compare)"
-                                        if torch else "not measured"))
-    report = dict(header=header, gemm_peak_flops=peak, torch=None, startup=None, results=[])
+    header.append(f"PyTorch nn.{kind.torch_module}: "
+                  + (f"timed in a child process per shape; {kind.torch_note}" if use_torch
+                     else "not installed (pip install torch to compare)"
+                     if torch else "not measured"))
+    report = dict(layer=layer, header=header, gemm_peak_flops=peak, torch=None, startup=None,
+                  results=[])
     if startup:
-        report["startup"] = st = startup_times()
+        report["startup"] = st = startup_times(layer, dtype)
+        compiled = ("for both dtypes" if layer == "rnn" else
+                    f"for {st['dtypes'][0]} on all {len(PATH_SIZES)} time-loop paths")
         header.append(f"start-up, new processes: import numba {st['import_numba']:.2f} s; "
                       f"import fastrnn + first forward+backward {st['warm']:.2f} s with the "
                       f"kernels cached (+{st['warm'] - st['import_numba']:.2f} s), "
-                      f"{st['cold']:.1f} s compiling its kernels for both dtypes")
+                      f"{st['cold']:.1f} s ({st['cold_cpu']:.1f} s of CPU) compiling its "
+                      f"{kind.title} kernels {compiled}")
     for line in header:
         print(line, file=out)
     print(file=out)
@@ -527,7 +750,8 @@ def plot_report(report: dict, path: str) -> None:
     x = np.arange(len(results))
     bars = [("over the numpy reference", [r["speedup"] for r in results])]
     if report["torch"]:
-        bars.append(("over PyTorch nn.RNN", [r["speedup_vs_torch"] for r in results]))
+        module = KINDS[report.get("layer", "rnn")].torch_module
+        bars.append((f"over PyTorch nn.{module}", [r["speedup_vs_torch"] for r in results]))
     width = 0.8 / len(bars)
     fig, ax = plt.subplots(figsize=(1.8 * len(results) + 2, 4.5))
     for k, (name, values) in enumerate(bars):

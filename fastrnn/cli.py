@@ -32,10 +32,10 @@ def _run_bench(args: argparse.Namespace) -> int:
     check_files({}, _bench_outputs(args))
     check_plot_backend(args.plot)
     from . import bench
-    from .shapes import BENCH_SHAPES, QUICK_SHAPES
+    from .shapes import QUICK, SHAPES
     check_interrupted()  # a Ctrl-C swallowed during the imports
 
-    shapes = QUICK_SHAPES if args.quick else BENCH_SHAPES
+    shapes = (QUICK if args.quick else SHAPES)[args.layer]
     budget = args.budget
     if budget is None:
         budget = bench.QUICK_BUDGET if args.quick else bench.DEFAULT_BUDGET
@@ -43,7 +43,7 @@ def _run_bench(args: argparse.Namespace) -> int:
     table_out = sys.stderr if args.json == STDOUT else sys.stdout
     report = bench.run_bench(shapes, dtype=args.dtype, seed=args.seed, budget=budget,
                              forward_only=args.forward, torch=not args.no_torch,
-                             startup=not args.quick, out=table_out)
+                             startup=not args.quick, out=table_out, layer=args.layer)
     check_files({}, _bench_outputs(args))  # again: they may have changed while timing
     if args.json == STDOUT:
         json.dump(report, sys.stdout, indent=1)
@@ -60,13 +60,19 @@ def _run_bench(args: argparse.Namespace) -> int:
 def _add_bench(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bench",
-        help="time fastrnn's TimeRNN against the numpy reference (and PyTorch)",
+        help="time fastrnn's TimeRNN, TimeLSTM or TimeGRU against the numpy reference "
+             "(and PyTorch)",
         description="Time forward+backward (or, with --forward, forward alone) of "
-                    "fastrnn.TimeRNN and of the numpy "
-                    "reference TimeRNN on the benchmark shapes, in one process (and "
-                    "PyTorch's nn.RNN in a child process, if installed), and print "
+                    "fastrnn's layer (--layer: TimeRNN, TimeLSTM with a TimeBiLSTM row "
+                    "and a stateful one-step row, or TimeGRU) and of the numpy "
+                    "reference's on the benchmark shapes, in one process (and "
+                    "PyTorch's nn.RNN, nn.LSTM or nn.GRU in a child process, if "
+                    "installed; its GRU formula differs, so that column is speed only), "
+                    "and print "
                     "times, speed-ups, the share of this machine's GEMM roofline, "
                     "peak memory and the largest differences.")
+    parser.add_argument("--layer", choices=["rnn", "lstm", "gru"], default="rnn",
+                        help="the layer to time (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="small shapes and a short time budget (a few seconds); "
                              "skips the start-up measurement")

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from fastrnn.cli import main
-from fastrnn.shapes import QUICK_SHAPES
+from fastrnn.shapes import GATES, PHASE_FLOPS, QUICK, QUICK_SHAPES
 
 TINY_BUDGET = ["--budget", "0.05"]  # hidden option: seconds of timing per shape
 
@@ -22,13 +22,14 @@ COLUMNS = ["reference ms", "fastrnn ms", "speed-up", "torch ms", "vs torch", "ro
 NO_TORCH = ["--no-torch"]  # torch is optional: the tests never depend on it
 
 
-def table_rows(output: str) -> list[tuple[tuple[int, ...], dict[str, float]]]:
-    """Return (N, T, D, H) and the numbers by column of every row under the
-    table header (the roofline share as a fraction, "-" as NaN)."""
+def table_rows(output: str, count: int = len(QUICK_SHAPES)
+               ) -> list[tuple[tuple[int, ...], dict[str, float]]]:
+    """Return (N, T, D, H) and the numbers by column of the ``count`` rows
+    under the table header (the roofline share as a fraction, "-" as NaN)."""
     lines = output.splitlines()
     start = next(i for i, line in enumerate(lines) if "reference ms" in line) + 1
     rows = []
-    for line in lines[start:start + len(QUICK_SHAPES)]:
+    for line in lines[start:start + count]:
         fields = line.split()
         numbers = [math.nan if f == "-" else
                    float(f.rstrip("%")) / (100 if f.endswith("%") else 1)
@@ -42,9 +43,9 @@ def run_bench(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
     return capsys.readouterr().out
 
 
-def check_table(output: str, tolerance: float) -> None:
-    rows = table_rows(output)
-    assert [shape for shape, _ in rows] == [tuple(s[:4]) for s in QUICK_SHAPES]
+def check_table(output: str, tolerance: float, shapes=QUICK_SHAPES) -> None:
+    rows = table_rows(output, len(shapes))
+    assert [shape for shape, _ in rows] == [tuple(s[:4]) for s in shapes]
     for _, row in rows:
         assert row["reference ms"] > 0 and row["fastrnn ms"] > 0
         # The table rounds times to 0.001 ms and ratios to 0.01: allow for that
@@ -181,6 +182,7 @@ def test_startup_times() -> None:
 
     t = startup_times()
     assert 0 < t["import_numba"] < t["warm"] < t["cold"]
+    assert t["cold_cpu"] > 0
 
 
 @pytest.mark.parametrize("argv", [
@@ -251,3 +253,70 @@ def test_fix_malloc_reuses_freed_memory(tmp_path) -> None:
     assert mapped >= 32 * (2 << 20) and kept < 8 << 20
     mapped, kept = _malloc_probe("fixed", tmp_path)
     assert mapped == 0 and kept >= 30 * (2 << 20)
+
+
+@pytest.mark.parametrize("layer", ["lstm", "gru"])
+def test_layer_table_has_its_rows(layer, capsys: pytest.CaptureFixture[str]) -> None:
+    """--layer lstm|gru: the layer's quick rows (for lstm also a TimeBiLSTM
+    and a stateful one-step row), each labelled, and a header naming it."""
+    output = run_bench(capsys, ["bench", "--quick", "--layer", layer] + NO_TORCH + TINY_BUDGET)
+    shapes = QUICK[layer]
+    check_table(output, 1e-3, shapes)
+    title = {"lstm": "TimeLSTM", "gru": "TimeGRU"}[layer]
+    assert f"fastrnn bench: {title} forward+backward, float32" in output
+    assert f"6*N*T*(D+H)*{GATES[layer]}H" in output
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if "reference ms" in line) + 1
+    for line, shape in zip(lines[start:], shapes):
+        assert shape.label in line
+    if layer == "lstm":
+        assert any(s.layer == "bilstm" for s in shapes) and any(s.stateful for s in shapes)
+        assert "TimeBiLSTM rows" in output and "stateful rows" in output
+
+
+@pytest.mark.parametrize("layer", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("forward", [False, True])
+def test_json_records_the_layer_and_its_gate_count(layer, forward, tmp_path, capsys) -> None:
+    """The JSON says which layer; each row's roofline is the flops with the
+    row's gate count (1, 4, 3; 8 for the TimeBiLSTM row) and phase (forward
+    alone for --forward and stateful rows) over fastrnn's time and the peak."""
+    path = tmp_path / "r.json"
+    run_bench(capsys, ["bench", "--quick", "--layer", layer, "--json", str(path)]
+              + (["--forward"] if forward else []) + NO_TORCH + TINY_BUDGET)
+    report = json.loads(path.read_text())
+    assert report["layer"] == layer
+    results = report["results"]
+    assert [tuple(r["shape"][k] for k in "NTDH") for r in results] == \
+        [tuple(s[:4]) for s in QUICK[layer]]
+    for got, shape in zip(results, QUICK[layer], strict=True):
+        assert got["shape"]["layer"] == shape.layer and got["shape"]["stateful"] == shape.stateful
+        alone = forward or shape.stateful
+        assert got["forward_only"] == alone
+        flops = (PHASE_FLOPS["forward" if alone else "fwd+bwd"] * shape.N * shape.T
+                 * (shape.D + shape.H) * GATES[shape.layer] * shape.H)
+        assert got["roofline"] == pytest.approx(
+            flops / got["fastrnn_s"] / report["gemm_peak_flops"])
+        assert got["peak_bytes"] > 0 and got["needed_bytes"] > 0
+
+
+def test_needed_bytes_of_an_lstm() -> None:
+    """What must exist, counted by hand for N=2, T=3, D=5, H=7, float32."""
+    from fastrnn.bench import needed_bytes
+    from fastrnn.shapes import Shape
+
+    n, t, d, h = 2, 3, 5, 7
+    lstm = Shape(n, t, d, h, "", "lstm")
+    # forward: hs, the 4H gates and c of every step; the last h and c.
+    assert needed_bytes(lstm, "float32", True) == 4 * (n * t * 6 * h + n * 2 * h)
+    # forward+backward: also the 4H gate gradients and dxs.
+    assert needed_bytes(lstm, "float32", False) == 4 * (n * t * (10 * h + d) + n * 2 * h)
+    # TimeBiLSTM: two LSTMs' worth, one dxs, and the (N, T, 2H) output.
+    bi = lstm._replace(layer="bilstm")
+    assert needed_bytes(bi, "float64", False) == 8 * (n * t * (22 * h + d) + n * 4 * h)
+
+
+def test_bad_layer_exits_2(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--layer", "bilstm"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
