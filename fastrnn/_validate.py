@@ -47,6 +47,11 @@ def check_sequence(name: str, items: object, expected: str) -> None:
                         f"{_describe(items)}")
 
 
+def _gh(gates: int) -> str:
+    """How the messages write G*H."""
+    return "H" if gates == 1 else f"{gates}H"
+
+
 def check_params(params: Sequence[object], gates: int = 1
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Check ``[Wx, Wh, b]`` of a cell with ``gates`` blocks; return them C-contiguous.
@@ -66,19 +71,19 @@ def check_params(params: Sequence[object], gates: int = 1
         if p.dtype != wx.dtype:
             raise TypeError(f"{name} must have the dtype of Wx ({wx.dtype}), "
                             f"got {p.dtype}")
-    gh = "H" if gates == 1 else f"{gates}H"
     if wx.ndim != 2 or min(wx.shape) < 1:
-        raise ValueError(f"Wx must be 2-D (D, {gh}) with D, H >= 1, got shape {wx.shape}")
+        raise ValueError(f"Wx must be 2-D (D, {_gh(gates)}) with D, H >= 1, got shape "
+                         f"{wx.shape}")
     if wx.shape[1] % gates:
-        raise ValueError(f"Wx must be (D, {gh}), one block of H columns per gate, "
+        raise ValueError(f"Wx must be (D, {_gh(gates)}), one block of H columns per gate, "
                          f"got shape {wx.shape}: {wx.shape[1]} is not a multiple of {gates}")
     hidden = wx.shape[1] // gates
     if wh.shape != (hidden, wx.shape[1]):
-        kind = "square (H, H)" if gates == 1 else f"(H, {gh})"
+        kind = "square (H, H)" if gates == 1 else f"(H, {_gh(gates)})"
         raise ValueError(f"Wh must be {kind} = {(hidden, wx.shape[1])} to match "
                          f"Wx of shape {wx.shape}, got shape {wh.shape}")
     if b.shape != (wx.shape[1],):
-        raise ValueError(f"b must have shape ({gh},) = {(wx.shape[1],)} to match Wx of "
+        raise ValueError(f"b must have shape ({_gh(gates)},) = {(wx.shape[1],)} to match Wx of "
                          f"shape {wx.shape}, got shape {b.shape}")
     return (np.ascontiguousarray(wx), np.ascontiguousarray(wh),
             np.ascontiguousarray(b))
