@@ -1,7 +1,8 @@
 """The documentation cannot rot: its examples run, its options exist.
 
-- Every ```python block of README.md and docs/*.md runs here, each in a
-  fresh namespace, in a temporary folder, with the suite's warnings-as-errors.
+- Every ```python block of README.md, docs/*.md, CHANGELOG.md and
+  benchmarks/README.md runs here, each in a fresh namespace, in a temporary
+  folder, with the suite's warnings-as-errors.
   A block that must not run (it needs the book's code, a corpus, minutes of
   time) is fenced ```python no-run, and the line just above its fence is an
   HTML comment that gives the reason: ``<!-- no-run: ... -->``. That is a
@@ -24,7 +25,8 @@ import fastrnn
 from fastrnn.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "CHANGELOG.md",
+        ROOT / "benchmarks" / "README.md"]
 
 FENCE = re.compile(r"^(`{3,})\s*(\S*)\s*(.*)$")
 NO_RUN = re.compile(r"^<!--\s*no-run:\s*\S.*-->\s*$")
