@@ -14,7 +14,7 @@ import os
 # 35) allocates its scores and their exps, 28 MB each, anew. ``fix_malloc``
 # fixes the thresholds for a run: ``fastrnn bench`` and the benchmarks call
 # it for reproducible timings, ``fastrnn train`` for a speed that does not
-# depend on the process's history.
+# depend on the process's history. docs/performance.md, "Methodology".
 _M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
 _MMAP_THRESHOLD_MAX = 32 << 20  # the largest glibc accepts on 64-bit machines

@@ -1,8 +1,8 @@
 """The one place for fastrnn's tuning thresholds: which code path a shape takes.
 
 Each threshold was measured on the 2-core AVX-512 machines the project is
-benchmarked on; docs/performance.md (the README's performance section until
-then) has the evidence.
+benchmarked on; docs/performance.md has the evidence and docs/design.md the
+architecture around them.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 
+from . import __version__
 from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError, check_files,
                           check_interrupted, check_plot_backend, interrupted,
                           memory_error_message, positive, recording_interrupts, seed_int)
@@ -198,7 +199,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the ``fastrnn`` command and its subcommands."""
     parser = _Parser(
-        prog="fastrnn", description="Tools for fastrnn, a fast drop-in TimeRNN.")
+        prog="fastrnn", description="Tools for fastrnn, fast drop-in time layers for "
+                                    "'Deep Learning from Scratch 2'.")
+    parser.add_argument("--version", action="version", version=f"fastrnn {__version__}")
     subparsers = parser.add_subparsers(title="commands", dest="command",
                                        metavar="COMMAND", required=True)
     _add_bench(subparsers)

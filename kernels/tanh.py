@@ -30,7 +30,7 @@ from ._jit import inline_kernel, kernel
 from .exp import exp32
 
 # Largest error, in units in the last place of the result's dtype, that the
-# tests allow (measured maxima are lower; see the README).
+# tests allow (measured maxima are lower; see docs/api.md, "Numerics").
 ULP_BOUND = {"float32": 2, "float64": 10}
 
 

@@ -1,4 +1,4 @@
-"""Shared helpers: random problems and the tolerance policy (see README)."""
+"""Shared helpers: random problems and the tolerance policy (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import settings
 
 # "default": what CI runs (fuzz tests try 100 examples each). "fuzz": the
-# long run of the README's Reliability section: pytest --hypothesis-profile=fuzz
+# long run of docs/reliability.md: pytest --hypothesis-profile=fuzz
 settings.register_profile("default", deadline=None, print_blob=True)
 settings.register_profile("fuzz", deadline=None, print_blob=True, max_examples=10_000)
 settings.load_profile("default")

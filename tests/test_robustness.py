@@ -482,7 +482,7 @@ def test_concurrent_cold_compiles_into_one_cache_then_a_warm_start(tmp_path):
         Path(p).is_relative_to(cache_dir) for p in loaded), loaded
 
     # And the results are right (float64 against the reference, float32 by
-    # the error-against-exact criterion of the README).
+    # the error-against-exact criterion of docs/api.md).
     f = dict(np.load(tmp_path / "out5.npz"))
     for dtype in ("float32", "float64"):
         g = {k[len(dtype) + 1:]: v for k, v in f.items() if k.startswith(dtype + "_")}
