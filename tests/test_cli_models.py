@@ -5,6 +5,7 @@ what they hold, and every refusal (one line, status 2, nothing written)."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -407,7 +408,10 @@ def _bad_checkpoints(tmp_path, good):
     lying = tmp_path / "lying.npz"  # says H=16, holds H=8
     meta = json.loads(str(arrays["meta"][()]))
     np.savez(lying, **{**arrays, "meta": np.array(json.dumps({**meta, "hidden_size": 16}))})
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)  # opened without blocking and refused from its type
     return {"missing": (tmp_path / "nope.npz", "file does not exist"),
+            "FIFO": (fifo, "is a FIFO"),
             "folder": (tmp_path, "is a directory"),
             "empty": (empty, "it is empty"),
             "not npz": (text, "not an .npz file"),
@@ -416,7 +420,7 @@ def _bad_checkpoints(tmp_path, good):
             "mismatched": (lying, "has shape")}
 
 
-@pytest.mark.parametrize("case", ["missing", "folder", "empty", "not npz", "no vocabulary",
+@pytest.mark.parametrize("case", ["missing", "FIFO", "folder", "empty", "not npz", "no vocabulary",
                                   "bad meta", "mismatched"])
 @pytest.mark.parametrize("command", ["generate", "eval"])
 def test_bad_checkpoints_are_refused_in_one_line(capsys, tmp_path, text_model, command,
@@ -432,7 +436,6 @@ def test_bad_checkpoints_are_refused_in_one_line(capsys, tmp_path, text_model, c
 
 @pytest.mark.parametrize("kind", ["missing", "fifo", "binary"])
 def test_eval_refuses_a_bad_text(capsys, tmp_path, text_model, kind):
-    import os
     save, _ = text_model
     path = tmp_path / "t.txt"
     if kind == "fifo":
