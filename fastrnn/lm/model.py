@@ -58,7 +58,6 @@ class LanguageModel:
             self.grads += layer.grads
         self.names = names
         self.tied = tied
-        self.hidden_size = int(self.layers[-1].params[0].shape[0])  # the affine's rows
         self.backend = backend
         self._through = False  # whether backward takes backward_through
 
@@ -150,7 +149,9 @@ class LanguageModel:
         drops = [layer.dropout_ratio for layer in self.layers
                  if hasattr(layer, "dropout_ratio")]
         return {"format": META_FORMAT, "model": self.kind, "vocab_size": int(embed.shape[0]),
-                "wordvec_size": int(embed.shape[1]), "hidden_size": int(self.hidden_size),
+                "wordvec_size": int(embed.shape[1]),
+                # the output layer's rows (a tied model's W is the embedding's W.T)
+                "hidden_size": int(self.layers[-1].params[0].shape[0]),
                 "tied": bool(self.tied), "dropout": float(drops[0]) if drops else 0.0}
 
     def load_params(self, path: str | os.PathLike, vocab: list[str] | None = None) -> None:
