@@ -208,6 +208,26 @@ def positive(kind: type) -> Callable[[str], int | float]:
     return parse
 
 
+def ratio(text: str) -> float:
+    """An argparse type: a float in [0, 1) (a dropout ratio)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to below 1, got {text}")
+    return value
+
+
+def apply_presets(args: argparse.Namespace, presets: Mapping[str, Mapping[str, object]],
+                  key: str) -> None:
+    """Give every option of ``args`` left at None the value of the preset
+    ``presets[getattr(args, key)]`` (options given on the command line win)."""
+    for name, value in presets[getattr(args, key)].items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+
+
 def seed_int(text: str) -> int:
     """An argparse type: an integer seed in [0, 2**32)."""
     try:

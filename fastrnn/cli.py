@@ -14,15 +14,35 @@ import os
 import sys
 
 from . import __version__
-from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError, check_files,
-                          check_interrupted, check_plot_backend, interrupted,
-                          memory_error_message, positive, recording_interrupts, seed_int)
+from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError, apply_presets,
+                          check_files, check_interrupted, check_plot_backend, interrupted,
+                          memory_error_message, positive, ratio, recording_interrupts,
+                          seed_int)
 
 # Iterations per backend of the speed comparison that ends every `fastrnn
 # train` run (the default of --compare: building the parser imports no
 # language-model module).
 FINAL_COMPARE_ITERS = 200
 COMPARE_ITERS_WITH_FLAG = 500  # `--compare` given without a number
+
+# `fastrnn train --model`: the book's hyperparameters of each model (chapter
+# 5's SimpleRnnlm; chapter 6's Rnnlm and BetterRnnlm), for the options not
+# given on the command line.
+TRAIN_PRESETS = {
+    "simple": dict(batch_size=10, time_size=5, wordvec=100, hidden=100, lr=0.1,
+                   optimizer="sgd", epochs=10),
+    "lstm": dict(batch_size=20, time_size=35, wordvec=100, hidden=100, lr=20.0,
+                 optimizer="sgd", max_grad=0.25, epochs=4),
+    "better": dict(batch_size=20, time_size=35, wordvec=650, hidden=650, lr=20.0,
+                   optimizer="sgd", max_grad=0.25, dropout=0.5, epochs=40),
+}
+
+
+def _preset_help(option: str) -> str:
+    values = {model: preset.get(option) for model, preset in TRAIN_PRESETS.items()}
+    return "default: " + ", ".join(f"{value:g} for {model}" if isinstance(value, float)
+                                   else f"{value} for {model}"
+                                   for model, value in values.items() if value is not None)
 
 
 def _bench_outputs(args: argparse.Namespace) -> dict:
@@ -106,10 +126,12 @@ def _run_train(args: argparse.Namespace) -> int:
 def _add_train(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train the book's chapter-5 RNN language model",
-        description="Train SimpleRnnlm (embedding, stateful TimeRNN, affine, softmax) "
-                    "with truncated BPTT. With no options: the chapter-5 model on the "
-                    "built-in corpus, whose best possible perplexity is known.")
+        help="train the book's language models (chapters 5 and 6)",
+        description="Train SimpleRnnlm (embedding, stateful TimeRNN, affine, softmax), "
+                    "Rnnlm or BetterRnnlm (--model) with truncated BPTT, with the "
+                    "validation perplexity (dropout off) after each epoch. With no options: "
+                    "the chapter-5 model on the built-in corpus, whose best possible "
+                    "perplexity is known.")
     data = parser.add_argument_group("data")
     data.add_argument("--corpus", metavar="FILE",
                       help="training text (a newline is an <eos> token; words split on "
@@ -118,19 +140,36 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     data.add_argument("--test", metavar="FILE", help="test text (needs --corpus)")
     data.add_argument("--corpus-size", type=positive(int), metavar="N",
                       help="use the first N training tokens, as the book's corpus[:1000]")
-    model = parser.add_argument_group("model and training")
-    model.add_argument("--batch-size", type=positive(int), default=10)
-    model.add_argument("--time-size", type=positive(int), default=5)
-    model.add_argument("--wordvec", type=positive(int), default=100, help="word vector size D")
-    model.add_argument("--hidden", type=positive(int), default=100, help="hidden size H")
+    model = parser.add_argument_group(
+        "model and training", "--model chooses the model and the book's values of the "
+        "other options; each option given overrides its preset")
+    model.add_argument("--model", choices=list(TRAIN_PRESETS), default="simple",
+                       help="simple: chapter 5's SimpleRnnlm (RNN); lstm: chapter 6's "
+                            "Rnnlm (one LSTM); better: chapter 6's BetterRnnlm (two LSTMs, "
+                            "dropout, output tied to the embedding, lr divided by 4 after "
+                            "each epoch whose validation perplexity does not improve; "
+                            "--save keeps the best epoch's params) (default: %(default)s)")
+    model.add_argument("--batch-size", type=positive(int), help=_preset_help("batch_size"))
+    model.add_argument("--time-size", type=positive(int), help=_preset_help("time_size"))
+    model.add_argument("--wordvec", type=positive(int),
+                       help="word vector size D; " + _preset_help("wordvec"))
+    model.add_argument("--hidden", type=positive(int),
+                       help="hidden size H; " + _preset_help("hidden"))
     model.add_argument("--tied", action="store_true",
-                       help="share the embedding with the output layer (needs D == H)")
-    model.add_argument("--lr", type=positive(float), default=0.1,
-                       help="learning rate (values no optimizer can train with are refused)")
-    model.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+                       help="share the embedding with the output layer (simple only; needs "
+                            "D == H; better is always tied)")
+    model.add_argument("--dropout", type=ratio, metavar="RATIO",
+                       help="dropout ratio of better's three dropout layers, in [0, 1) "
+                            "(better only; default 0.5)")
+    model.add_argument("--lr", type=positive(float),
+                       help="learning rate (values no optimizer can train with are "
+                            "refused); " + _preset_help("lr"))
+    model.add_argument("--optimizer", choices=["sgd", "adam"],
+                       help="default: sgd")
     model.add_argument("--max-grad", type=positive(float), metavar="NORM",
-                       help="clip the global gradient norm to NORM")
-    model.add_argument("--epochs", type=positive(int), default=10)
+                       help="clip the global gradient norm to NORM; default: none for "
+                            "simple, 0.25 for lstm and better")
+    model.add_argument("--epochs", type=positive(int), help=_preset_help("epochs"))
     model.add_argument("--seed", type=seed_int, default=0,
                        help="seed of the weights (and of the built-in corpus)")
     model.add_argument("--backend", choices=["fastrnn", "numpy"], default="fastrnn",
@@ -141,12 +180,72 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                      help="iterations per backend of the closing speed comparison "
                           f"(default {COMPARE_ITERS_WITH_FLAG} with the flag, "
                           f"{FINAL_COMPARE_ITERS} without)")
-    out.add_argument("--save", metavar="FILE.npz", help="save the params after every epoch")
-    out.add_argument("--load", metavar="FILE.npz", help="start from saved params")
+    out.add_argument("--save", metavar="FILE.npz",
+                     help="save the params (with the vocabulary, model kind and sizes) after "
+                          "every epoch; for better, after each epoch that improves the "
+                          "validation perplexity")
+    out.add_argument("--load", metavar="FILE.npz",
+                     help="start from saved params (of the same model and sizes)")
     out.add_argument("--plot", metavar="FILE.png",
                      help="plot perplexity per epoch (needs matplotlib)")
     out.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
-    parser.set_defaults(func=_run_train)
+    parser.set_defaults(func=_run_train, presets=TRAIN_PRESETS)
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    from .lm.commands import run_generate
+
+    check_interrupted()  # a Ctrl-C swallowed during the imports
+    return run_generate(args)
+
+
+def _add_generate(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "generate",
+        help="generate text with a trained model (chapter 7's sampling)",
+        description="Load a checkpoint of fastrnn train --save, feed it the start word "
+                    "and then each sampled word, one at a time (batch 1, 1 time step, "
+                    "stateful), sampling each next word from the softmax of the scores "
+                    "with np.random.choice; <unk> and N, where in the vocabulary, are "
+                    "never sampled. Prints the words joined by spaces, <eos> as a new line.")
+    parser.add_argument("--load", metavar="MODEL.npz", required=True,
+                        help="a checkpoint written by fastrnn train --save")
+    parser.add_argument("--start", metavar="WORD",
+                        help="the first word (default: 'you' if in the vocabulary, else "
+                             "its first word that is not skipped)")
+    parser.add_argument("--length", type=positive(int), default=100, metavar="N",
+                        help="words to print, the start word included (default: "
+                             "%(default)s)")
+    parser.add_argument("--seed", type=seed_int, default=0,
+                        help="seed of the sampling (default: %(default)s)")
+    parser.set_defaults(func=_run_generate)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from .lm.commands import run_eval
+
+    check_interrupted()  # a Ctrl-C swallowed during the imports
+    return run_eval(args)
+
+
+def _add_eval(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="perplexity of a trained model on a text",
+        description="Load a checkpoint of fastrnn train --save and print its perplexity "
+                    "on a text (read as fastrnn train reads --test: a newline is <eos>; "
+                    "words not in the checkpoint's vocabulary become <unk>, if it has "
+                    "one), in batches with the state carried between blocks, dropout "
+                    "off.")
+    parser.add_argument("--load", metavar="MODEL.npz", required=True,
+                        help="a checkpoint written by fastrnn train --save")
+    parser.add_argument("--text", metavar="FILE", required=True, help="the text to score")
+    parser.add_argument("--batch-size", type=positive(int), default=10,
+                        help="rows read in parallel (default: %(default)s; fewer for a "
+                             "short text)")
+    parser.add_argument("--time-size", type=positive(int), default=35,
+                        help="time steps per block (default: %(default)s)")
+    parser.set_defaults(func=_run_eval)
 
 
 def _run_run(args: argparse.Namespace) -> int:
@@ -195,6 +294,14 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        """argparse's, then the presets of the chosen model (``fastrnn
+        train --model``) for the options left unset."""
+        parsed, rest = super().parse_known_args(args, namespace)
+        if getattr(parsed, "presets", None) is not None:
+            apply_presets(parsed, parsed.presets, "model")
+        return parsed, rest
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the ``fastrnn`` command and its subcommands."""
@@ -206,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        metavar="COMMAND", required=True)
     _add_bench(subparsers)
     _add_train(subparsers)
+    _add_generate(subparsers)
+    _add_eval(subparsers)
     _add_run(subparsers)
     return parser
 

@@ -4,6 +4,7 @@ their parameter files."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 from types import SimpleNamespace
@@ -121,6 +122,7 @@ class LanguageModel:
         arrays = dict(self._named_params())
         if vocab is not None:
             arrays["vocab"] = np.array(vocab, dtype=str)
+        arrays["meta"] = np.array(json.dumps(self.meta(), sort_keys=True))
         folder = os.path.dirname(os.path.abspath(path))
         # Named before it exists, so that an interrupt at any point can remove
         # it; created as open() would (mode 0o666 less the umask: mkstemp's
@@ -138,39 +140,39 @@ class LanguageModel:
                 os.unlink(tmp)
             raise
 
+    def meta(self) -> dict:
+        """What a parameter file records about this model: its kind
+        ("simple", "lstm" or "better", ``MODEL_KINDS``), ``vocab_size``,
+        ``wordvec_size``, ``hidden_size``, ``tied`` and ``dropout`` (the
+        ratio, 0 without dropout layers)."""
+        embed = self.layers[0].params[0]
+        drops = [layer.dropout_ratio for layer in self.layers
+                 if hasattr(layer, "dropout_ratio")]
+        return {"format": META_FORMAT, "model": self.kind, "vocab_size": int(embed.shape[0]),
+                "wordvec_size": int(embed.shape[1]),
+                # the output layer's rows (a tied model's W is the embedding's W.T)
+                "hidden_size": int(self.layers[-1].params[0].shape[0]),
+                "tied": bool(self.tied), "dropout": float(drops[0]) if drops else 0.0}
+
     def load_params(self, path: str | os.PathLike, vocab: list[str] | None = None) -> None:
         """Read params written by ``save_params`` into this model, in place.
 
-        Every name, shape and dtype (and the vocabulary, when both sides have
-        one) is checked first; on any mismatch ``ParamsFileError`` is raised
-        and the model is left untouched.
+        The model kind and sizes the file records (files written before it
+        recorded them hold ``SimpleRnnlm`` params), every name, shape and
+        dtype, and the vocabulary (when both sides have one) are checked
+        first; on any mismatch ``ParamsFileError`` is raised and the model is
+        left untouched. A different dropout ratio is no mismatch.
         """
         path = os.fspath(path)
-        try:
-            with open(path, "rb") as fh:
-                magic = fh.read(4)
-                fh.seek(0)
-                # An .npz is a zip archive; anything else np.load would take
-                # for an .npy or a pickle.
-                if magic != b"PK\x03\x04":
-                    raise ParamsFileError(
-                        f"cannot read {path} as a parameter file: "
-                        + ("it is empty" if not magic else
-                           "it is not an .npz file (no zip signature)"))
-                with np.load(fh, allow_pickle=False) as f:
-                    arrays = {k: f[k] for k in f.files}
-        except ParamsFileError:
-            raise
-        except Exception as e:  # noqa: BLE001 - OSError, zipfile's, zlib's, numpy's: all "bad file"
-            raise ParamsFileError(f"cannot read {path} as a parameter file: "
-                                  f"{type(e).__name__}: {e}") from None
-        for name, a in arrays.items():
-            if not isinstance(a, np.ndarray):  # a member that is not an .npy comes as bytes
-                raise ParamsFileError(f"cannot read {path} as a parameter file: its member "
-                                      f"{name!r} is not a numpy array")
+        arrays = read_params_file(path)
+        meta = checkpoint_meta(path, arrays)
+        mine = self.meta()
+        keys = ("model", "vocab_size", "wordvec_size", "hidden_size", "tied")
+        if any(meta[k] != mine[k] for k in keys):
+            raise ParamsFileError(f"{path} holds {describe(meta)}; this is {describe(mine)}")
         named = self._named_params()
-        expected = set(named) | ({"vocab"} if "vocab" in arrays else set())
-        if set(arrays) != expected:
+        extra = {"vocab", "meta"} & set(arrays)
+        if set(arrays) != set(named) | extra:
             raise ParamsFileError(f"{path} holds {sorted(arrays)}, this model needs "
                                   f"{sorted(named)}")
         for name, p in named.items():
@@ -182,6 +184,104 @@ class LanguageModel:
             raise ParamsFileError(f"{path} was trained on another vocabulary")
         for name, p in named.items():
             p[...] = arrays[name]
+
+
+# Version of the ``meta`` entry of parameter files.
+META_FORMAT = 1
+MODEL_KINDS = ("simple", "lstm", "better")
+_KIND_NAMES = {"simple": "SimpleRnnlm", "lstm": "Rnnlm", "better": "BetterRnnlm"}
+
+
+def describe(meta: dict) -> str:
+    """A model's kind and sizes in words, e.g. "an Rnnlm (lstm) with V=300 D=8 H=8"."""
+    name = _KIND_NAMES.get(meta.get("model"), str(meta.get("model")))
+    article = "an" if name[0] in "AEIOUR" else "a"
+    tied = ", tied" if meta.get("tied") and meta.get("model") == "simple" else ""
+    return (f"{article} {name} ({meta.get('model')}) with V={meta.get('vocab_size')} "
+            f"D={meta.get('wordvec_size')} H={meta.get('hidden_size')}{tied}")
+
+
+def read_params_file(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` parameter file, by name.
+
+    Raises
+    ------
+    ParamsFileError
+        If the file is empty, no zip archive, unreadable or holds anything
+        but numpy arrays (no pickle is ever loaded).
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+            fh.seek(0)
+            # An .npz is a zip archive; anything else np.load would take
+            # for an .npy or a pickle.
+            if magic != b"PK\x03\x04":
+                raise ParamsFileError(
+                    f"cannot read {path} as a parameter file: "
+                    + ("it is empty" if not magic else
+                       "it is not an .npz file (no zip signature)"))
+            with np.load(fh, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in f.files}
+    except ParamsFileError:
+        raise
+    except Exception as e:  # noqa: BLE001 - OSError, zipfile's, zlib's, numpy's: all "bad file"
+        raise ParamsFileError(f"cannot read {path} as a parameter file: "
+                              f"{type(e).__name__}: {e}") from None
+    for name, a in arrays.items():
+        if not isinstance(a, np.ndarray):  # a member that is not an .npy comes as bytes
+            raise ParamsFileError(f"cannot read {path} as a parameter file: its member "
+                                  f"{name!r} is not a numpy array")
+    return arrays
+
+
+def checkpoint_meta(path: str, arrays: dict[str, np.ndarray]) -> dict:
+    """The model kind and sizes a parameter file's ``arrays`` record.
+
+    A file without ``meta`` (written before it existed) is taken for the
+    ``SimpleRnnlm`` its names show, its sizes read from its arrays.
+
+    Raises
+    ------
+    ParamsFileError
+        If ``meta`` is not the JSON this module writes, or a file without
+        it does not hold ``SimpleRnnlm`` params.
+    """
+    if "meta" not in arrays:
+        W = arrays.get("embed_W")
+        Wh = arrays.get("rnn_Wh")
+        if W is None or Wh is None or W.ndim != 2 or Wh.ndim != 2:
+            raise ParamsFileError(f"{path} records no model kind and holds no SimpleRnnlm "
+                                  "params")
+        return {"format": 0, "model": "simple", "vocab_size": int(W.shape[0]),
+                "wordvec_size": int(W.shape[1]), "hidden_size": int(Wh.shape[0]),
+                "tied": "affine_W" not in arrays, "dropout": 0.0}
+    try:
+        meta = json.loads(str(arrays["meta"][()]))
+        ok = (isinstance(meta, dict) and meta.get("model") in MODEL_KINDS
+              and all(isinstance(meta.get(k), int) and not isinstance(meta.get(k), bool)
+                      and meta[k] > 0 for k in ("vocab_size", "wordvec_size", "hidden_size"))
+              and isinstance(meta.get("tied"), bool)
+              and isinstance(meta.get("dropout"), (int, float))
+              and 0 <= meta["dropout"] < 1)
+    except (ValueError, TypeError, IndexError):
+        ok = False
+    if not ok:
+        raise ParamsFileError(f"{path}: its 'meta' entry is not a model description "
+                              "fastrnn wrote")
+    return meta
+
+
+def model_from_meta(meta: dict, backend: str = "fastrnn",
+                    rng: np.random.Generator | None = None) -> LanguageModel:
+    """A new model of the kind and sizes ``meta`` (``LanguageModel.meta``) records."""
+    V, D, H = meta["vocab_size"], meta["wordvec_size"], meta["hidden_size"]
+    if meta["model"] == "simple":
+        return SimpleRnnlm(V, D, H, tied=meta["tied"], backend=backend, rng=rng)
+    if meta["model"] == "lstm":
+        return Rnnlm(V, D, H, backend=backend, rng=rng)
+    return BetterRnnlm(V, D, H, dropout_ratio=meta["dropout"], backend=backend, rng=rng)
 
 
 class SimpleRnnlm(LanguageModel):
@@ -226,6 +326,8 @@ class SimpleRnnlm(LanguageModel):
                        tied, backend)
         self.rnn_layer = layers[1]
 
+    kind = "simple"
+
 
 class Rnnlm(LanguageModel):
     """The book's chapter-6 model: embedding -> stateful TimeLSTM -> affine.
@@ -260,6 +362,8 @@ class Rnnlm(LanguageModel):
         self._assemble(layers, ["embed_W", "lstm_Wx", "lstm_Wh", "lstm_b", "affine_W",
                                 "affine_b"], False, backend)
         self.lstm_layer = layers[1]
+
+    kind = "lstm"
 
 
 class BetterRnnlm(LanguageModel):
@@ -304,6 +408,8 @@ class BetterRnnlm(LanguageModel):
                                 "lstm_Wh2", "lstm_b2", "affine_W", "affine_b"], True, backend)
         self.lstm_layers = [layers[2], layers[4]]
         self.drop_layers = [layers[1], layers[3], layers[5]]
+
+    kind = "better"
 
 
 def _check_backend(backend: str) -> None:

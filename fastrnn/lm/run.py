@@ -1,4 +1,6 @@
-"""``fastrnn train``: train the chapter-5 language model from the command line.
+"""``fastrnn train``: train the book's language models from the command line
+(``--model simple|lstm|better``: chapter 5's ``SimpleRnnlm``, chapter 6's
+``Rnnlm`` and ``BetterRnnlm``).
 
 Every failure a user can cause (a file that is missing, not a regular file,
 empty, binary, not UTF-8/UTF-16 or too short for the sizes; an output that
@@ -70,9 +72,17 @@ def _check_values(args: argparse.Namespace) -> None:
     checked each alone: sizes positive, floats finite)."""
     if args.corpus is None and (args.valid or args.test):
         raise UsageError("--valid and --test need --corpus (the built-in corpus has its own)")
+    if args.tied and args.model == "lstm":
+        raise UsageError("--tied is for --model simple (better is always tied, lstm never)")
     if args.tied and args.wordvec != args.hidden:
         raise UsageError(f"--tied needs --wordvec == --hidden, got {args.wordvec} "
                          f"and {args.hidden}")
+    if args.model == "better" and args.wordvec != args.hidden:
+        raise UsageError(f"--model better ties its output layer to the embedding: it needs "
+                         f"--wordvec == --hidden, got {args.wordvec} and {args.hidden}")
+    if args.dropout is not None and args.model != "better":
+        raise UsageError(f"--dropout is for --model better (--model {args.model} has no "
+                         "dropout layers)")
     bound = MAX_LR[args.optimizer]
     if args.lr > bound:
         raise UsageError(f"--lr {args.lr:g} is too large to train with {args.optimizer} "
@@ -92,15 +102,30 @@ def _check_data_memory(args: argparse.Namespace, stats: dict) -> None:
         check_memory(TEXT_BYTES_PER_BYTE * size, f"reading {size:,} bytes of text would")
 
 
+# Floats per row (one word of a batch) a recurrent layer keeps for its
+# backward: an RNN its input and h; an LSTM its input, h, c, tanh(c) and the
+# four gates (4H), and their gradient.
+RNN_FLOATS_PER_ROW = {"simple": lambda D, H: D + H, "lstm": lambda D, H: D + 2 * 4 * H + 3 * H}
+
+
 def _model_bytes(args: argparse.Namespace, vocab_size: int) -> int:
     """Bytes of float32 arrays training needs: per model its params, grads,
     the shared-grads sums and the optimizer's state; per step the embedded
-    words, hidden states, scores and their exps and gradient."""
+    words, each recurrent layer's cache (an LSTM's 4H gates; two LSTMs and
+    three dropout masks for better), scores and their exps and gradient."""
     V, D, H = vocab_size, args.wordvec, args.hidden
-    params = V * D + D * H + H * H + H + (0 if args.tied else H * V) + V
+    layers = 2 if args.model == "better" else 1
+    gates = 1 if args.model == "simple" else 4
+    tied = args.tied or args.model == "better"
+    recurrent = gates * (D * H + H * H + H) + (layers - 1) * gates * (H * H + H * H + H)
+    params = V * D + recurrent + (0 if tied else H * V) + V
     per_model = params * (3 + (2 if args.optimizer == "adam" else 0))
     rows = args.batch_size * max(args.time_size, EVAL_TIME_SIZE)
-    return 4 * (MODELS_AT_ONCE * per_model + rows * (D + H + 3 * V))
+    cache = RNN_FLOATS_PER_ROW["simple" if gates == 1 else "lstm"]
+    per_row = cache(D, H) + (layers - 1) * cache(H, H) + 3 * V
+    if args.model == "better":
+        per_row += 2 * (D + 2 * H)  # the dropout masks and their outputs
+    return 4 * (MODELS_AT_ONCE * per_model + rows * per_row)
 
 
 def _sizes(args: argparse.Namespace, vocab_size: int | None = None) -> str:
@@ -222,7 +247,9 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
     cfg = TrainConfig(batch_size=args.batch_size, time_size=args.time_size,
                       wordvec_size=args.wordvec, hidden_size=args.hidden, lr=args.lr,
                       optimizer=args.optimizer, max_grad=args.max_grad, epochs=args.epochs,
-                      tied=args.tied, backend=args.backend, seed=args.seed)
+                      tied=args.tied or args.model == "better", backend=args.backend,
+                      seed=args.seed, model=args.model,
+                      dropout=0.5 if args.dropout is None else args.dropout)
     # Every step allocates its large arrays anew (the scores and their exps:
     # 28 MB each at vocabulary 10,000, batch 20, time 35); with the
     # thresholds fixed they reuse freed heap memory whatever the process did
@@ -243,11 +270,21 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
                        "vocabulary became <unk>")
     if source is not None:
         _log(args, f"perplexity floor of the source: {source.perplexity_floor():.3f}")
-    _log(args, f"model: V={vocab_size} D={cfg.wordvec_size} H={cfg.hidden_size}"
+    kind = {"simple": "", "lstm": "Rnnlm (LSTM) ",
+            "better": f"BetterRnnlm (2 LSTMs, dropout {cfg.dropout:g}) "}[cfg.model]
+    _log(args, f"model: {kind}V={vocab_size} D={cfg.wordvec_size} H={cfg.hidden_size}"
                f"{' tied' if cfg.tied else ''}, backend {cfg.backend}, "
                f"{cfg.optimizer} lr={cfg.lr}, batch {cfg.batch_size}, time {cfg.time_size}, "
                f"{trainer.batcher.iters_per_epoch} iterations per epoch")
 
+    # BetterRnnlm: the book's schedule. After an epoch whose validation
+    # perplexity is the best so far its params are kept (and saved); after
+    # any other, the learning rate is divided by 4.
+    schedule = cfg.model == "better" and corpus.valid is not None
+    if cfg.model == "better" and corpus.valid is None:
+        _log(args, "no validation text (--valid): the learning rate stays fixed and "
+                   "--save writes every epoch")
+    best_ppl, best_params, lr = math.inf, None, cfg.lr
     history = History()
     tokens_per_iter = cfg.batch_size * cfg.time_size
     for epoch in range(1, cfg.epochs + 1):
@@ -276,14 +313,30 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
         history.train_ppl.append(ppl)
         history.tokens_per_s.append(tps)
         line = f"epoch {epoch}: training perplexity {ppl:.3f}, {tps:,.0f} tokens/s"
+        improved = True
         if corpus.valid is not None:
             history.valid_ppl.append(perplexity(model, corpus.valid, cfg.batch_size))
             line += f", validation perplexity {history.valid_ppl[-1]:.3f}"
+            if schedule:
+                improved = history.valid_ppl[-1] < best_ppl
+                if improved:
+                    best_ppl = history.valid_ppl[-1]
+                    best_params = [p.copy() for p in model.params]
+                    line += " (best so far, kept)"
+                else:
+                    lr /= 4.0
+                    trainer.optimizer.lr = lr
+                    line += f" (no better: lr now {lr:g})"
         _log(args, line)
-        if args.save is not None:  # a complete checkpoint after every epoch
+        if args.save is not None and improved:  # a complete checkpoint
             check_files({}, _outputs(args))  # again (cheap): it may be a link by now
             model.save_params(args.save, vocab=vocab_words)
             saved[:] = [args.save]
+    if best_params is not None:
+        for p, best in zip(model.params, best_params):
+            p[...] = best
+        _log(args, f"kept the params of the best epoch (validation perplexity "
+                   f"{best_ppl:.3f})")
 
     final = history.valid_ppl[-1] if history.valid_ppl else history.train_ppl[-1] \
         if history.train_ppl else float("nan")

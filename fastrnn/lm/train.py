@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .data import BPTTBatcher
-from .model import SimpleRnnlm
+from .model import BetterRnnlm, LanguageModel, Rnnlm, SimpleRnnlm
 from .optim import SGD, Adam, SharedParams, clip_grads
 
 OPTIMIZERS = ("sgd", "adam")
@@ -26,7 +26,11 @@ EVAL_TIME_SIZE = 35  # time steps per block when measuring perplexity
 
 @dataclass
 class TrainConfig:
-    """Settings of a training run (defaults: the book's chapter-5 model)."""
+    """Settings of a training run (defaults: the book's chapter-5 model).
+
+    ``model`` is "simple" (``SimpleRnnlm``), "lstm" (``Rnnlm``) or "better"
+    (``BetterRnnlm``, whose dropout ratio is ``dropout``).
+    """
 
     batch_size: int = 10
     time_size: int = 5
@@ -39,6 +43,8 @@ class TrainConfig:
     tied: bool = False
     backend: str = "fastrnn"
     seed: int = 0
+    model: str = "simple"
+    dropout: float = 0.5
 
 
 @dataclass
@@ -59,14 +65,23 @@ def make_optimizer(name: str, lr: float) -> SGD | Adam:
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
 
 
-def make_model(cfg: TrainConfig, vocab_size: int, backend: str | None = None) -> SimpleRnnlm:
-    """The model of ``cfg``, initialised from ``cfg.seed`` (same seed, same weights)."""
-    return SimpleRnnlm(vocab_size, cfg.wordvec_size, cfg.hidden_size, tied=cfg.tied,
-                       backend=backend or cfg.backend, rng=np.random.default_rng(cfg.seed))
+def make_model(cfg: TrainConfig, vocab_size: int, backend: str | None = None) -> LanguageModel:
+    """The model of ``cfg`` (``cfg.model``), initialised from ``cfg.seed``
+    (same seed, same weights, whatever the backend)."""
+    rng = np.random.default_rng(cfg.seed)
+    backend = backend or cfg.backend
+    V, D, H = vocab_size, cfg.wordvec_size, cfg.hidden_size
+    if cfg.model == "simple":
+        return SimpleRnnlm(V, D, H, tied=cfg.tied, backend=backend, rng=rng)
+    if cfg.model == "lstm":
+        return Rnnlm(V, D, H, backend=backend, rng=rng)
+    if cfg.model == "better":
+        return BetterRnnlm(V, D, H, dropout_ratio=cfg.dropout, backend=backend, rng=rng)
+    raise ValueError(f"model must be 'simple', 'lstm' or 'better', got {cfg.model!r}")
 
 
 class Trainer:
-    """Truncated-BPTT training of a ``SimpleRnnlm`` on one id sequence.
+    """Truncated-BPTT training of a language model on one id sequence.
 
     Parameters
     ----------
@@ -75,7 +90,7 @@ class Trainer:
     cfg : batch and time sizes, optimizer, learning rate, clipping.
     """
 
-    def __init__(self, model: SimpleRnnlm, corpus: np.ndarray, cfg: TrainConfig) -> None:
+    def __init__(self, model: LanguageModel, corpus: np.ndarray, cfg: TrainConfig) -> None:
         self.model = model
         self.cfg = cfg
         self.batcher = BPTTBatcher(corpus, cfg.batch_size, cfg.time_size)
@@ -108,21 +123,21 @@ class Trainer:
         return float(np.exp(total / n)), tokens / seconds
 
 
-def perplexity(model: SimpleRnnlm, corpus: np.ndarray, batch_size: int = 10,
+def perplexity(model: LanguageModel, corpus: np.ndarray, batch_size: int = 10,
                time_size: int = EVAL_TIME_SIZE) -> float:
     """Perplexity of ``model`` on ``corpus``, from a fresh hidden state.
 
     The corpus is read as in training (``batch_size`` rows at offsets through
     it, blocks of ``time_size`` steps, the state carried between blocks), one
-    pass, no updates; ``batch_size`` shrinks for a short corpus. The model's
-    state is reset before and after.
+    pass, no updates, dropout off; ``batch_size`` shrinks for a short corpus.
+    The model's state is reset before and after.
     """
     batch_size = max(1, min(batch_size, (len(corpus) - 1) // time_size))
     batcher = BPTTBatcher(corpus, batch_size, time_size)
     model.reset_state()
     total = 0.0
     for xs, ts in batcher.epoch():
-        total += float(model.forward(xs, ts))
+        total += float(model.forward(xs, ts, train_flg=False))
     model.reset_state()
     return float(np.exp(total / batcher.iters_per_epoch))
 
@@ -178,9 +193,15 @@ def compare_backends(corpus: np.ndarray, vocab_size: int, cfg: TrainConfig,
     losses: dict[str, list[float]] = {backend: [] for backend in trainers}
     best = {backend: math.inf for backend in trainers}
     blocks = min(blocks, iterations)
+    # Dropout draws from numpy's global generator, as the book's does: each
+    # block starts both backends from the same seed, so they draw the same
+    # masks (the seeding sits outside the timed steps).
+    dropout = any(hasattr(layer, "dropout_ratio") for layer in trainers["numpy"].model.layers)
     for i in range(blocks):
         size = iterations // blocks + (i < iterations % blocks)
         for backend, trainer in trainers.items():
+            if dropout:
+                np.random.seed(cfg.seed + i)
             start = time.perf_counter()
             losses[backend] += [trainer.step() for _ in range(size)]
             best[backend] = min(best[backend], (time.perf_counter() - start) / size)

@@ -1,0 +1,456 @@
+"""``fastrnn train --model simple|lstm|better``, ``fastrnn generate`` and
+``fastrnn eval``: presets, the learning-rate schedule, checkpoints that say
+what they hold, and every refusal (one line, status 2, nothing written)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from fastrnn.cli import TRAIN_PRESETS, build_parser, main
+from fastrnn.lm import data, perplexity
+from fastrnn.lm import run as run_module
+from fastrnn.lm.commands import SKIP_WORDS
+from fastrnn.lm.model import Rnnlm, SimpleRnnlm, checkpoint_meta, read_params_file
+
+TINY = ["--batch-size", "2", "--time-size", "3", "--wordvec", "8", "--hidden", "8",
+        "--epochs", "1", "--corpus-size", "2000", "--compare", "2", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _malloc_left_alone(monkeypatch):
+    monkeypatch.setattr(run_module, "fix_malloc", lambda: "malloc: left alone in the tests")
+
+
+def _main(capsys, argv):
+    try:
+        status = main(argv)
+    except SystemExit as e:  # argparse's refusals
+        status = e.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _refused(capsys, argv, *needles):
+    status, out, err = _main(capsys, argv)
+    assert status == 2, err
+    assert out == "" and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+    return err
+
+
+def _train(capsys, tmp_path, model, *extra, name=None):
+    save = tmp_path / (name or f"{model}.npz")
+    status, out, err = _main(capsys, ["train", "--model", model, *TINY, "--save", str(save),
+                                      *extra])
+    assert status == 0, err
+    return save, out
+
+
+# --- presets -----------------------------------------------------------------
+
+@pytest.mark.parametrize("model, expected", [
+    ("simple", dict(batch_size=10, time_size=5, wordvec=100, hidden=100, lr=0.1,
+                    optimizer="sgd", max_grad=None, epochs=10, dropout=None)),
+    ("lstm", dict(batch_size=20, time_size=35, wordvec=100, hidden=100, lr=20.0,
+                  optimizer="sgd", max_grad=0.25, epochs=4, dropout=None)),
+    ("better", dict(batch_size=20, time_size=35, wordvec=650, hidden=650, lr=20.0,
+                    optimizer="sgd", max_grad=0.25, epochs=40, dropout=0.5)),
+])
+def test_each_model_has_the_books_hyperparameters(model, expected):
+    argv = ["train"] if model == "simple" else ["train", "--model", model]
+    args = build_parser().parse_args(argv)
+    assert args.model == model
+    assert {k: getattr(args, k) for k in expected} == expected
+
+
+def test_every_option_given_overrides_its_preset():
+    args = build_parser().parse_args(
+        ["train", "--model", "better", "--batch-size", "3", "--time-size", "4", "--wordvec",
+         "16", "--hidden", "16", "--lr", "2", "--max-grad", "1", "--epochs", "2",
+         "--dropout", "0.1", "--optimizer", "adam"])
+    assert (args.batch_size, args.time_size, args.wordvec, args.hidden, args.lr,
+            args.max_grad, args.epochs, args.dropout, args.optimizer) == \
+        (3, 4, 16, 16, 2.0, 1.0, 2, 0.1, "adam")
+    assert set(TRAIN_PRESETS) == {"simple", "lstm", "better"}
+
+
+def test_the_default_run_is_still_the_chapter_5_model(capsys, monkeypatch):
+    """``fastrnn train`` alone: SimpleRnnlm, no clipping, the old log line."""
+    seen = {}
+    make = run_module.make_model
+
+    def spy(cfg, vocab_size, backend=None):
+        seen.setdefault("cfg", cfg)
+        return make(cfg, vocab_size, backend)
+    monkeypatch.setattr(run_module, "make_model", spy)
+    status, out, err = _main(capsys, ["train", "--corpus-size", "2000", "--epochs", "1",
+                                      "--compare", "2", "--wordvec", "8", "--hidden", "8"])
+    assert status == 0, err
+    cfg = seen["cfg"]
+    assert (cfg.model, cfg.batch_size, cfg.time_size, cfg.lr, cfg.max_grad, cfg.tied) == \
+        ("simple", 10, 5, 0.1, None, False)
+    assert "model: V=" in out and "floor 2.940" in out and "speed-up" in out
+
+
+@pytest.mark.parametrize("model", ["lstm", "better"])
+def test_lstm_models_train_save_and_compare_with_their_numpy_build(capsys, tmp_path,
+                                                                   monkeypatch, model):
+    built = []
+    make = run_module.make_model
+    monkeypatch.setattr(run_module, "make_model",
+                        lambda cfg, v, backend=None: built.append(cfg.model) or make(cfg, v))
+    from fastrnn.lm import train
+    calls = []
+    make_t = train.make_model
+
+    def spy(cfg, v, backend=None):
+        model_ = make_t(cfg, v, backend)
+        calls.append((type(model_).__name__, model_.backend))
+        return model_
+    monkeypatch.setattr(train, "make_model", spy)
+    save, out = _train(capsys, tmp_path, model, "--seed", "1")
+    name = {"lstm": "Rnnlm", "better": "BetterRnnlm"}[model]
+    # the closing comparison: the same class, numpy's layers and fastrnn's
+    assert {(name, "numpy"), (name, "fastrnn")} == set(calls)
+    assert "speed-up" in out and "test perplexity" in out
+    meta = checkpoint_meta(str(save), read_params_file(save))
+    assert (meta["model"], meta["vocab_size"] > 0, meta["wordvec_size"],
+            meta["hidden_size"], meta["tied"]) == (model, True, 8, 8, model == "better")
+    assert meta["dropout"] == (0.5 if model == "better" else 0.0)
+
+
+def test_validation_perplexity_is_reported_every_epoch_with_dropout_off(capsys, tmp_path,
+                                                                          monkeypatch):
+    """The evaluation sees no dropout: a spy on ``predict`` records train_flg."""
+    flags = []
+    from fastrnn.lm.model import LanguageModel
+    predict = LanguageModel.predict
+
+    def spy(self, xs, train_flg=False):
+        flags.append((xs.shape[1], train_flg))
+        return predict(self, xs, train_flg)
+    monkeypatch.setattr(LanguageModel, "predict", spy)
+    status, out, err = _main(capsys, ["train", "--model", "better", *TINY, "--epochs", "2",
+                                      "--compare", "1"])
+    assert status == 0, err
+    assert {f for t, f in flags if t == 35} == {False}  # evaluation blocks
+    assert {f for t, f in flags if t == 3} == {True}  # training steps
+
+
+# --- the learning-rate schedule ------------------------------------------------
+
+def test_better_divides_lr_by_4_and_keeps_the_best_checkpoint(capsys, tmp_path, monkeypatch):
+    """Validation perplexities 50, 60 (worse: lr 20 -> 5), 40 (best), 45
+    (worse: lr -> 1.25), from a fake ``perplexity``; the checkpoint holds the
+    params of epoch 3, as the model at the end does."""
+    fake = iter([50.0, 60.0, 40.0, 45.0])
+    test_ppls = []
+    lrs, snapshots = [], []
+    real = run_module.perplexity
+
+    def fake_perplexity(model, corpus, batch_size=10, time_size=35):
+        if corpus is current["corpus"].valid:
+            snapshots.append([p.copy() for p in model.params])
+            return next(fake)
+        test_ppls.append([p.copy() for p in model.params])
+        return real(model, corpus, batch_size, time_size)
+    current = {}
+    load = run_module._load_data
+
+    def spy_load(args):
+        current["corpus"] = load(args)[0]
+        return current["corpus"], None
+    monkeypatch.setattr(run_module, "perplexity", fake_perplexity)
+    monkeypatch.setattr(run_module, "_load_data", spy_load)
+    epoch = run_module.Trainer.epoch
+    monkeypatch.setattr(run_module.Trainer, "epoch",
+                        lambda self, *a: lrs.append(self.optimizer.lr) or epoch(self, *a))
+    save = tmp_path / "best.npz"
+    status, out, err = _main(capsys, ["train", "--model", "better", *TINY, "--epochs", "4",
+                                      "--save", str(save)])
+    assert status == 0, err
+    assert lrs == [20.0, 20.0, 5.0, 5.0]
+    saved = np.load(save)
+    names = [n for n in saved.files if n not in ("vocab", "meta")]
+    from fastrnn.lm.model import BetterRnnlm
+    order = BetterRnnlm(5, 2, 2).names
+    for name in names:
+        np.testing.assert_array_equal(saved[name], snapshots[2][order.index(name)])
+        np.testing.assert_array_equal(test_ppls[0][order.index(name)],
+                                      snapshots[2][order.index(name)])
+    assert not np.array_equal(saved["lstm_Wx1"], snapshots[3][order.index("lstm_Wx1")])
+
+
+def test_the_schedule_checks_its_lr_after_the_last_worse_epoch(capsys, monkeypatch):
+    """Two worse epochs in a row divide twice (20 -> 5 -> 1.25)."""
+    fake = iter([10.0, 11.0, 12.0, 13.0])
+    lrs = []
+    monkeypatch.setattr(run_module, "perplexity",
+                        lambda model, corpus, *a, **k: next(fake, 1.0))
+    epoch = run_module.Trainer.epoch
+    monkeypatch.setattr(run_module.Trainer, "epoch",
+                        lambda self, *a: lrs.append(self.optimizer.lr) or epoch(self, *a))
+    status, out, err = _main(capsys, ["train", "--model", "better", *TINY, "--epochs", "3"])
+    assert status == 0, err
+    assert lrs == [20.0, 20.0, 5.0]
+
+
+# --- refusals of train -------------------------------------------------------
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--dropout", "0.3"], "--dropout is for --model better"),
+    (["--model", "lstm", "--dropout", "0.3"], "--dropout is for --model better"),
+    (["--model", "lstm", "--tied"], "--tied is for --model simple"),
+    (["--model", "better", "--wordvec", "8", "--hidden", "16"],
+     "--model better ties its output layer"),
+])
+def test_options_that_do_not_fit_the_model_are_refused(capsys, tmp_path, argv, needle):
+    save = tmp_path / "keep.npz"
+    save.write_bytes(b"last good")
+    _refused(capsys, ["train", *argv, "--save", str(save)], needle)
+    assert save.read_bytes() == b"last good"
+
+
+@pytest.mark.parametrize("value", ["1", "-0.1", "x", "nan"])
+def test_a_dropout_outside_0_1_is_refused(capsys, value):
+    _refused(capsys, ["train", "--model", "better", "--dropout", value], "--dropout")
+
+
+def test_the_books_lr_20_is_allowed_for_sgd():
+    from fastrnn.lm.train import MAX_LR
+    assert MAX_LR["sgd"] >= 20
+
+
+@pytest.mark.parametrize("saved, loaded, needle", [
+    ("lstm", ["--model", "simple"], "holds an Rnnlm (lstm) with V="),
+    ("simple", ["--model", "lstm"], "holds a SimpleRnnlm (simple)"),
+    ("lstm", ["--model", "better"], "this is a BetterRnnlm (better)"),
+    ("lstm", ["--model", "lstm", "--hidden", "16"], "H=8; this is an Rnnlm (lstm) with"),
+])
+def test_a_checkpoint_of_another_model_is_refused_by_train(capsys, tmp_path, saved, loaded,
+                                                           needle):
+    ck, _ = _train(capsys, tmp_path, saved)
+    before = ck.read_bytes()
+    argv = ["train", *TINY, *loaded, "--load", str(ck), "--save", str(ck)]
+    _refused(capsys, argv, needle)
+    assert ck.read_bytes() == before
+
+
+@pytest.mark.parametrize("model", ["simple", "lstm", "better"])
+def test_memory_estimate_grows_with_each_models_layers(model):
+    args = build_parser().parse_args(["train", "--model", model, "--wordvec", "64",
+                                      "--hidden", "64"])
+    simple = build_parser().parse_args(["train", "--wordvec", "64", "--hidden", "64",
+                                        "--batch-size", str(args.batch_size),
+                                        "--time-size", str(args.time_size)])
+    ratio = run_module._model_bytes(args, 10) / run_module._model_bytes(simple, 10)
+    # V = 10: the recurrent layers dominate; an LSTM keeps about 4x an RNN's
+    assert ratio == 1 if model == "simple" else ratio > {"lstm": 3, "better": 7}[model]
+
+
+def test_the_memory_refusal_names_the_models_sizes(capsys, monkeypatch):
+    from fastrnn import _cli_checks
+    monkeypatch.setattr(_cli_checks, "available_memory", lambda: 10 ** 8)
+    _refused(capsys, ["train", "--model", "better", "--corpus-size", "2000"],
+             "D=650 H=650, batch 20, time 35", "of memory")
+
+
+# --- old checkpoints ---------------------------------------------------------
+
+def test_an_old_checkpoint_without_meta_still_loads_as_simple(capsys, tmp_path):
+    old = tmp_path / "old.npz"
+    ck, _ = _train(capsys, tmp_path, "simple")
+    arrays = dict(np.load(ck))
+    del arrays["meta"]
+    np.savez(old, **arrays)
+    status, out, err = _main(capsys, ["train", *TINY, "--load", str(old)])
+    assert status == 0, err
+    assert _main(capsys, ["generate", "--load", str(old), "--length", "5"])[0] == 0
+    _refused(capsys, ["train", *TINY, "--model", "lstm", "--load", str(old)],
+             "holds a SimpleRnnlm (simple)")
+
+
+def test_a_checkpoint_without_meta_that_is_not_simple_is_refused(capsys, tmp_path):
+    ck, _ = _train(capsys, tmp_path, "lstm")
+    arrays = dict(np.load(ck))
+    del arrays["meta"]
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    for argv in (["generate", "--load", str(old)],
+                 ["train", *TINY, "--model", "lstm", "--load", str(old)]):
+        _refused(capsys, argv, "records no model kind")
+
+
+# --- generate ----------------------------------------------------------------
+
+@pytest.fixture
+def text_model(tmp_path_factory, capsys):
+    """An lstm trained on a text with <unk> and N in its vocabulary."""
+    folder = tmp_path_factory.mktemp("gen")
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(30)] + ["<unk>", "N", "you"]
+    text = folder / "train.txt"
+    text.write_text("\n".join(" ".join(rng.choice(words, 9)) for _ in range(200)))
+    save = folder / "lstm.npz"
+    status, out, err = _main(capsys, ["train", "--model", "lstm", "--corpus", str(text),
+                                      *TINY[:-5], "--epochs", "2", "--compare", "1",
+                                      "--quiet", "--save", str(save)])
+    assert status == 0, err
+    return save, text
+
+
+def test_generate_is_reproducible_and_never_samples_skipped_words(capsys, text_model):
+    save, _ = text_model
+    vocab = {str(w) for w in np.load(save)["vocab"]}
+    runs = [_main(capsys, ["generate", "--load", str(save), "--length", "300",
+                           "--seed", "7"]) for _ in range(2)]
+    assert runs[0] == runs[1] and runs[0][0] == 0 and runs[0][2] == ""
+    out = runs[0][1]
+    words = out.split()
+    assert words[0] == "you"  # the default start word, in this vocabulary
+    assert len(words) + out.count("\n") - 1 == 300  # <eos> printed as a line break
+    assert set(words) <= vocab and not set(words) & set(SKIP_WORDS)
+    other = _main(capsys, ["generate", "--load", str(save), "--length", "300",
+                           "--seed", "8"])[1]
+    assert other != out
+
+
+def test_generate_starts_with_the_start_word(capsys, text_model):
+    save, _ = text_model
+    status, out, err = _main(capsys, ["generate", "--load", str(save), "--start", "w3",
+                                      "--length", "12"])
+    assert status == 0 and out.split()[0] == "w3"
+
+
+def test_generate_default_start_without_you_is_the_first_unskipped_word(capsys, tmp_path):
+    ck, _ = _train(capsys, tmp_path, "lstm")
+    vocab = [str(w) for w in np.load(ck)["vocab"]]
+    assert "you" not in vocab
+    out = _main(capsys, ["generate", "--load", str(ck), "--length", "3"])[1]
+    assert out.split()[0] == next(w for w in vocab if w not in SKIP_WORDS)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--start", "nowhere"], "--start 'nowhere' is not in the vocabulary"),
+    (["--start", "N"], "never samples"),
+    (["--length", "0"], "--length"),
+    (["--seed", "-1"], "--seed"),
+])
+def test_generate_refuses_bad_values(capsys, text_model, argv, needle):
+    save, _ = text_model
+    _refused(capsys, ["generate", "--load", str(save), *argv], needle)
+
+
+# --- eval --------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ["simple", "lstm", "better"])
+def test_eval_on_the_training_text_equals_fastrnn_lm_perplexity(capsys, tmp_path, model):
+    rng = np.random.default_rng(1)
+    text = tmp_path / "train.txt"
+    text.write_text("\n".join(" ".join(rng.choice([f"w{i}" for i in range(20)], 7))
+                              for _ in range(60)))
+    save = tmp_path / "m.npz"
+    status, _, err = _main(capsys, ["train", "--model", model, "--corpus", str(text),
+                                    *TINY[:-5], "--compare", "1", "--quiet",
+                                    "--save", str(save)])
+    assert status == 0, err
+    status, out, err = _main(capsys, ["eval", "--load", str(save), "--text", str(text),
+                                      "--batch-size", "4", "--time-size", "6"])
+    assert status == 0 and err == ""
+    from fastrnn.lm.model import model_from_meta
+    arrays = read_params_file(save)
+    vocab = [str(w) for w in arrays["vocab"]]
+    m = model_from_meta(checkpoint_meta(str(save), arrays))
+    m.load_params(save, vocab=vocab)
+    ids, _ = data.Vocabulary.from_words(vocab).encode(data.read_words(text), add_unk=False)
+    expected = perplexity(m, ids, 4, 6)
+    assert out.startswith(f"perplexity {expected:.3f} over {len(ids):,} tokens")
+
+
+def test_eval_maps_unknown_words_to_unk_or_refuses(capsys, tmp_path, text_model):
+    save, _ = text_model
+    other = tmp_path / "other.txt"
+    other.write_text("w1 w2 unseen w3 " * 30)
+    status, out, err = _main(capsys, ["eval", "--load", str(save), "--text", str(other)])
+    assert status == 0 and "30 words not in the vocabulary became <unk>" in out
+    ck, _ = _train(capsys, tmp_path, "lstm")  # built-in corpus: no <unk> in training
+    vocab = [str(w) for w in np.load(ck)["vocab"]]
+    if "<unk>" not in vocab:
+        _refused(capsys, ["eval", "--load", str(ck), "--text", str(other)],
+                 "which has no <unk>", "'w1'")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--batch-size", "0"], "--batch-size"),
+    (["--time-size", "x"], "--time-size"),
+    (["--time-size", "5000"], "needs at least 5,001"),
+])
+def test_eval_refuses_bad_sizes(capsys, text_model, argv, needle):
+    save, text = text_model
+    _refused(capsys, ["eval", "--load", str(save), "--text", str(text), *argv], needle)
+
+
+def _bad_checkpoints(tmp_path, good):
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    text = tmp_path / "text.npz"
+    text.write_text("not a zip")
+    novocab = tmp_path / "novocab.npz"
+    arrays = dict(np.load(good))
+    np.savez(novocab, **{k: v for k, v in arrays.items() if k != "vocab"})
+    badmeta = tmp_path / "badmeta.npz"
+    np.savez(badmeta, **{**arrays, "meta": np.array("{\"model\": \"gru\"}")})
+    lying = tmp_path / "lying.npz"  # says H=16, holds H=8
+    meta = json.loads(str(arrays["meta"][()]))
+    np.savez(lying, **{**arrays, "meta": np.array(json.dumps({**meta, "hidden_size": 16}))})
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)  # opened without blocking and refused from its type
+    return {"missing": (tmp_path / "nope.npz", "file does not exist"),
+            "FIFO": (fifo, "is a FIFO"),
+            "folder": (tmp_path, "is a directory"),
+            "empty": (empty, "it is empty"),
+            "not npz": (text, "not an .npz file"),
+            "no vocabulary": (novocab, "holds no vocabulary"),
+            "bad meta": (badmeta, "not a model description"),
+            "mismatched": (lying, "has shape")}
+
+
+@pytest.mark.parametrize("case", ["missing", "FIFO", "folder", "empty", "not npz", "no vocabulary",
+                                  "bad meta", "mismatched"])
+@pytest.mark.parametrize("command", ["generate", "eval"])
+def test_bad_checkpoints_are_refused_in_one_line(capsys, tmp_path, text_model, command,
+                                                 case):
+    save, text = text_model
+    path, needle = _bad_checkpoints(tmp_path, save)[case]
+    extra = ["--text", str(text)] if command == "eval" else []
+    before = sorted(p.name for p in tmp_path.iterdir())
+    err = _refused(capsys, [command, "--load", str(path), *extra], needle)
+    assert err.startswith(f"fastrnn {command}: error: --load ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("kind", ["missing", "fifo", "binary"])
+def test_eval_refuses_a_bad_text(capsys, tmp_path, text_model, kind):
+    save, _ = text_model
+    path = tmp_path / "t.txt"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "binary":
+        path.write_bytes(b"abc\x00def")
+    _refused(capsys, ["eval", "--load", str(save), "--text", str(path)], "--text")
+
+
+def test_load_params_refuses_another_kind_in_the_library(tmp_path):
+    rnn = SimpleRnnlm(10, 4, 4, rng=np.random.default_rng(0))
+    rnn.save_params(tmp_path / "s.npz")
+    lstm = Rnnlm(10, 4, 4, rng=np.random.default_rng(0))
+    before = [p.copy() for p in lstm.params]
+    with pytest.raises(ValueError, match="holds a SimpleRnnlm"):
+        lstm.load_params(tmp_path / "s.npz")
+    for a, b in zip(lstm.params, before):
+        np.testing.assert_array_equal(a, b)
