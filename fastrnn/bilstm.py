@@ -7,6 +7,7 @@ import numpy as np
 from ._guard import Layer
 from ._validate import as_input, check_params
 from .lstm import TimeLSTM
+from .recurrent import check_backward_params
 
 
 class TimeBiLSTM(Layer):
@@ -62,10 +63,13 @@ class TimeBiLSTM(Layer):
     def backward(self, dhs: np.ndarray) -> np.ndarray:
         """Return dxs (N, T, D) for ``dhs`` (N, T, 2H); overwrite the six grads."""
         with self._exclusive():
-            tapes = (self.forward_lstm._tape, self.backward_lstm._tape)
-            if tapes[0] is None or tapes[1] is None:
+            lstms = (self.forward_lstm, self.backward_lstm)
+            if any(lstm._tape is None for lstm in lstms):
                 raise RuntimeError("TimeBiLSTM.backward() called before forward()")
-            hs = tapes[0].hs
+            # Every check of both layers first, so that a failure leaves both as they were.
+            for lstm in lstms:
+                check_backward_params(lstm, lstm._tape)
+            hs = self.forward_lstm._tape.hs
             dhs = as_input("dhs", dhs, hs.shape[:2] + (2 * hs.shape[2],), hs.dtype)
             d_h = hs.shape[2]
             dxs = self.forward_lstm.backward(dhs[:, :, :d_h])

@@ -155,7 +155,7 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
     return dxs, dh, dc
 
 
-def _params_for_backward(layer: "Step | TimeRecurrent", tape: Tape) -> Params:
+def check_backward_params(layer: "Step | TimeRecurrent", tape: Tape) -> Params:
     """Check params and grads again, and that they still fit the forward pass."""
     params = check_params(layer.params, layer.cell.gates)
     wx = params[0]
@@ -212,7 +212,7 @@ class Step(Layer):
             if self._tape is None:
                 raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
             tape = self._tape
-            params = _params_for_backward(self, tape)
+            params = check_backward_params(self, tape)
             shape = tape.h0.shape
             dh_next = as_input("dh_next", dh_next, shape, tape.hs.dtype)
             if self.cell.has_c:
@@ -284,7 +284,7 @@ class TimeRecurrent(Layer):
         with self._exclusive():
             if self._tape is None:
                 raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
-            params = _params_for_backward(self, self._tape)
+            params = check_backward_params(self, self._tape)
             dhs = as_input("dhs", dhs, self._tape.hs.shape, self._tape.hs.dtype)
             dxs, self.dh, _ = backward(self.cell, params, self.grads, self._tape, dhs, None)
             return dxs
@@ -308,6 +308,7 @@ class TimeRecurrent(Layer):
 
     def reset_state(self) -> None:
         """Forget the state: the next forward starts from zeros."""
-        self.h = None
-        if self.cell.has_c:
-            self.c = None
+        with self._exclusive():
+            self.h = None
+            if self.cell.has_c:
+                self.c = None

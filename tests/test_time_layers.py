@@ -392,7 +392,7 @@ def test_bilstm_matches_reference(dtype, rng):
     dhs = rng.standard_normal((3, 7, 8)).astype(dtype)
     fast, ref = fastrnn.TimeBiLSTM(*params), reference.TimeBiLSTM(*params)
     assert all(a is b for a, b in zip(fast.params, params))
-    assert fast.grads[:3] == fast.forward_lstm.grads
+    assert all(a is b for a, b in zip(fast.grads[:3], fast.forward_lstm.grads))
     assert all(a is b for a, b in zip(fast.grads[3:], fast.backward_lstm.grads))
     hs = fast.forward(xs[:, :, ::-1][:, :, ::-1])
     assert_close(hs, ref.forward(xs), "hs")
@@ -420,6 +420,16 @@ def test_bilstm_bad_input_changes_nothing(rng):
         layer.backward(np.zeros((2, 4, 2), np.float32))
     np.testing.assert_array_equal(layer.forward_lstm.h, h_before[0])
     np.testing.assert_array_equal(layer.backward_lstm.h, h_before[1])
+    # a check of the second LSTM fails: the first one's grads and dh stay as they were
+    layer.backward(np.ones((2, 4, 4), np.float32))
+    before = [g.copy() for g in layer.grads] + [layer.forward_lstm.dh.copy()]
+    good = layer.params[4]
+    layer.backward_lstm.params[1] = good.astype(np.float64)
+    with pytest.raises(TypeError, match="Wh must have the dtype of Wx"):
+        layer.backward(np.zeros((2, 4, 4), np.float32))
+    layer.backward_lstm.params[1] = good
+    for a, b in zip(layer.grads + [layer.forward_lstm.dh], before):
+        np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="Wx2 must have the shape and dtype of Wx1"):
         fastrnn.TimeBiLSTM(*params[:3], *_bilstm_params(rng, 4, 2, np.float32)[3:])
     with pytest.raises(RuntimeError, match="before forward"):
