@@ -200,6 +200,25 @@ def test_the_schedule_checks_its_lr_after_the_last_worse_epoch(capsys, monkeypat
     assert lrs == [20.0, 20.0, 5.0]
 
 
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+def test_a_non_finite_validation_perplexity_stops_before_saving(capsys, monkeypatch,
+                                                                tmp_path, bad):
+    """Nothing to keep: the run stops as diverged (status 2), the checkpoint of
+    the earlier epoch stays, and nothing claims a save that did not happen."""
+    fake = iter([10.0, bad])
+    monkeypatch.setattr(run_module, "perplexity",
+                        lambda model, corpus, *a, **k: next(fake, 1.0))
+    save = tmp_path / "best.npz"
+    status, out, err = _main(capsys, ["train", "--model", "better", *TINY, "--epochs", "3",
+                                      "--save", str(save)])
+    assert status == 2 and "training diverged at epoch 2" in err, err
+    assert "validation perplexity" in err and len(err.strip().splitlines()) == 1
+    with np.load(save) as f:  # epoch 1's checkpoint, complete and finite
+        assert "lstm_Wx1" in f.files
+        assert all(np.isfinite(f[n]).all() for n in f.files if n not in ("vocab", "meta"))
+    assert "params saved" not in out
+
+
 # --- refusals of train -------------------------------------------------------
 
 @pytest.mark.parametrize("argv, needle", [

@@ -17,11 +17,11 @@ import sys
 
 import numpy as np
 
-from .._cli_checks import UsageError, check_files, check_interrupted, check_memory, interrupted
-from .._cli_checks import memory_error_message
+from .._cli_checks import (UsageError, check_files, check_interrupted, check_memory,
+                           interrupted, memory_error_message)
 from . import data
 from .model import (LanguageModel, ParamsFileError, checkpoint_meta, describe, model_from_meta,
-                    read_params_file)
+                    param_count, read_params_file)
 from .train import perplexity
 
 # Never sampled, where in the vocabulary (the book's generation skips them).
@@ -41,9 +41,9 @@ def _load(command: str, path: str) -> tuple[LanguageModel, list[str]]:
     if len(vocab) != meta["vocab_size"] or len(set(vocab)) != len(vocab):
         raise UsageError(f"--load {path}: its vocabulary of {len(vocab):,} words does not "
                          f"fit {describe(meta)}")
-    V, D, H = meta["vocab_size"], meta["wordvec_size"], meta["hidden_size"]
-    gates = 1 if meta["model"] == "simple" else 4
-    check_memory(4 * 3 * (V * D + 4 * gates * H * (D + H) + H * V),
+    # float32 params, their grads, and the arrays read from the file
+    check_memory(4 * 3 * param_count(meta["model"], meta["vocab_size"], meta["wordvec_size"],
+                                     meta["hidden_size"], meta["tied"]),
                  f"the model of --load {path} ({describe(meta)}) would")
     model = model_from_meta(meta)
     model.load_params(path, vocab=vocab)
@@ -139,7 +139,7 @@ def run_eval(args: argparse.Namespace) -> int:
     """Run ``fastrnn eval``; return the exit status."""
     try:
         stats = check_files({"--load": args.load, "--text": args.text}, {})
-        check_memory(20 * stats["--text"].st_size,
+        check_memory(data.TEXT_BYTES_PER_BYTE * stats["--text"].st_size,
                      f"reading {stats['--text'].st_size:,} bytes of text would")
         model, vocab = _load("eval", args.load)
         try:

@@ -47,6 +47,11 @@ UNK = "<unk>"
 """The word that stands for any word missing from the vocabulary."""
 
 EOS = "<eos>"
+
+# Memory a text file takes while it is read and encoded (its bytes, its
+# text, the word list and the ids; measured with tracemalloc, rounded up),
+# per byte of the file: what the commands check is available first.
+TEXT_BYTES_PER_BYTE = 20
 """The word that stands for a line break, as in the book's PTB loader."""
 
 _INT32_MAX = int(np.iinfo(np.int32).max)

@@ -273,6 +273,19 @@ def checkpoint_meta(path: str, arrays: dict[str, np.ndarray]) -> dict:
     return meta
 
 
+def param_count(model: str, vocab_size: int, wordvec_size: int, hidden_size: int,
+                tied: bool = False) -> int:
+    """How many values the params of a ``model`` ("simple", "lstm" or
+    "better") of these sizes hold (tied weights counted once)."""
+    V, D, H = vocab_size, wordvec_size, hidden_size
+    gates = 1 if model == "simple" else 4
+    recurrent = gates * (D * H + H * H + H)
+    if model == "better":  # the second LSTM, and the output tied to the embedding
+        recurrent += gates * (H * H + H * H + H)
+        tied = True
+    return V * D + recurrent + (0 if tied else H * V) + V
+
+
 def model_from_meta(meta: dict, backend: str = "fastrnn",
                     rng: np.random.Generator | None = None) -> LanguageModel:
     """A new model of the kind and sizes ``meta`` (``LanguageModel.meta``) records."""

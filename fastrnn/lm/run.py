@@ -25,18 +25,17 @@ from .._cli_checks import (PLOT_EXTENSIONS, SAVE_EXTENSIONS, UsageError, check_f
                            memory_error_message)
 from .._malloc import fix_malloc
 from . import data
-from .model import ParamsFileError
+from .model import ParamsFileError, param_count
 from .train import (EVAL_TIME_SIZE, MAX_LR, History, TrainConfig, Trainer, compare_backends,
                     make_model, perplexity)
 
 # Blocks per backend it times in turns (each backend's speed: its fastest block).
 COMPARE_BLOCKS = 10
 
-# Memory a corpus takes while it is read and encoded (measured with
-# tracemalloc, rounded up): per token of the built-in corpus, and per byte
-# of a text file (its bytes, its text, the word list and the ids).
+# Memory a corpus takes while it is made and encoded (measured with
+# tracemalloc, rounded up), per token of the built-in corpus; a text file's
+# is data.TEXT_BYTES_PER_BYTE.
 BUILTIN_BYTES_PER_TOKEN = 50
-TEXT_BYTES_PER_BYTE = 20
 BUILTIN_EVAL_TOKENS = 20_000  # its validation and test splits
 
 # Models alive at once: the trained one, and during the closing comparison
@@ -99,7 +98,7 @@ def _check_data_memory(args: argparse.Namespace, stats: dict) -> None:
     else:
         size = sum(stats[option].st_size for option in ("--corpus", "--valid", "--test")
                    if option in stats)
-        check_memory(TEXT_BYTES_PER_BYTE * size, f"reading {size:,} bytes of text would")
+        check_memory(data.TEXT_BYTES_PER_BYTE * size, f"reading {size:,} bytes of text would")
 
 
 # Floats per row (one word of a batch) a recurrent layer keeps for its
@@ -116,9 +115,7 @@ def _model_bytes(args: argparse.Namespace, vocab_size: int) -> int:
     V, D, H = vocab_size, args.wordvec, args.hidden
     layers = 2 if args.model == "better" else 1
     gates = 1 if args.model == "simple" else 4
-    tied = args.tied or args.model == "better"
-    recurrent = gates * (D * H + H * H + H) + (layers - 1) * gates * (H * H + H * H + H)
-    params = V * D + recurrent + (0 if tied else H * V) + V
+    params = param_count(args.model, V, D, H, args.tied)
     per_model = params * (3 + (2 if args.optimizer == "adam" else 0))
     rows = args.batch_size * max(args.time_size, EVAL_TIME_SIZE)
     cache = RNN_FLOATS_PER_ROW["simple" if gates == 1 else "lstm"]
@@ -317,6 +314,9 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
         if corpus.valid is not None:
             history.valid_ppl.append(perplexity(model, corpus.valid, cfg.batch_size))
             line += f", validation perplexity {history.valid_ppl[-1]:.3f}"
+            if not math.isfinite(history.valid_ppl[-1]):  # nothing to keep or save
+                raise _diverged(args, epoch, len(seen), "validation perplexity "
+                                f"{history.valid_ppl[-1]:.4g}")
             if schedule:
                 improved = history.valid_ppl[-1] < best_ppl
                 if improved:
@@ -338,8 +338,11 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
         _log(args, f"kept the params of the best epoch (validation perplexity "
                    f"{best_ppl:.3f})")
 
-    final = history.valid_ppl[-1] if history.valid_ppl else history.train_ppl[-1] \
-        if history.train_ppl else float("nan")
+    if best_params is not None:  # the params now hold the best epoch's
+        final = best_ppl
+    else:
+        final = history.valid_ppl[-1] if history.valid_ppl else history.train_ppl[-1] \
+            if history.train_ppl else float("nan")
     if corpus.test is not None:
         test_ppl = perplexity(model, corpus.test, cfg.batch_size)
         print(f"test perplexity: {test_ppl:.3f}")
@@ -351,7 +354,7 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
         check_files({}, _outputs(args))
         _plot(args.plot, history)
         _log(args, f"plot written to {args.plot}")
-    if args.save is not None:
+    if saved:
         _log(args, f"params saved to {args.save}")
 
     iters = args.compare
