@@ -264,11 +264,12 @@ def _run_run(args: argparse.Namespace) -> int:
         print("fastrnn run: interrupted", file=sys.stderr)
         return 130
     except BaseException as e:  # noqa: BLE001 - as python: the traceback, status 1
-        # from the script's own frames on, as python prints it
+        # from the script's own frames on, as python prints it (none for a
+        # script that does not compile: then the SyntaxError alone)
         script, tb = os.path.abspath(args.script), e.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != script:
             tb = tb.tb_next
-        traceback.print_exception(type(e), e, tb or e.__traceback__)
+        traceback.print_exception(type(e), e, tb)
         return 1
     return 0
 

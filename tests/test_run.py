@@ -82,6 +82,15 @@ def test_run_reports_a_script_that_raises_as_python_does(book):
     assert "_patch.py" not in under_fastrnn.stderr
 
 
+def test_run_reports_a_script_that_does_not_compile_as_python_does(book):
+    (book / "broken.py").write_text("x = (\n")
+    under_python = _run(book, "broken.py")
+    under_fastrnn = _run(book, "-m", "fastrnn", "run", "broken.py")
+    assert under_python.returncode == under_fastrnn.returncode == 1
+    assert under_fastrnn.stderr == under_python.stderr
+    assert "SyntaxError" in under_fastrnn.stderr and "_patch.py" not in under_fastrnn.stderr
+
+
 def test_run_says_when_nothing_was_replaced(book):
     out = _run(book, "-m", "fastrnn", "run", "plain.py", "a")
     assert out.returncode == 0 and out.stdout == "hello ['a']\n"
