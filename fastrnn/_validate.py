@@ -109,9 +109,9 @@ def as_input(name: str, a: object, shape: tuple, dtype: np.dtype,
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-def as_float_array(name: str, a: object) -> np.ndarray:
+def check_float_array(name: str, a: object) -> np.ndarray:
     """Check a float32 or float64 numpy array of any shape with at least one
-    dimension; return it C-contiguous (the same object when it already is).
+    dimension, and return it.
 
     For layers without params, whose output takes the input's dtype.
     """
@@ -120,7 +120,7 @@ def as_float_array(name: str, a: object) -> np.ndarray:
         raise TypeError(f"{name} must have dtype float32 or float64, got {a.dtype}")
     if a.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension, got a 0-d array")
-    return np.ascontiguousarray(a)
+    return a
 
 
 def check_grads(grads: Sequence[object], params: Sequence[np.ndarray],

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from ._guard import Layer
-from ._validate import as_float_array, as_input
+from ._validate import as_input, check_float_array
 from fastrnn_kernels.dropout import dropout_forward
 
 
@@ -64,11 +64,11 @@ class TimeDropout(Layer):
         views and non-contiguous arrays are fine.
         """
         with self._exclusive():
-            original = xs
-            xs = as_float_array("xs", xs)
+            check_float_array("xs", xs)
             if not self.train_flg:
                 self._last = (False, xs.shape, xs.dtype)
-                return original
+                return xs
+            xs = np.ascontiguousarray(xs)
             ratio = _check_ratio(self.dropout_ratio)
             # The book's draw, float64, from the global generator: the one
             # thing that must not change, or seeded runs diverge.

@@ -415,6 +415,8 @@ class TimeDropout:
         if self.train_flg:
             flg = np.random.rand(*xs.shape) > self.dropout_ratio
             scale = 1 / (1.0 - self.dropout_ratio)
+            # the book's is astype(np.float32): the same for float32 inputs,
+            # exact for float64 ones (as the rest of this module)
             self.mask = flg.astype(xs.dtype) * scale
             return xs * self.mask
         return xs

@@ -1,9 +1,12 @@
 """Inverted dropout in one pass: the output and the mask from the uniform draws.
 
-The book computes ``flg = draws > ratio``, ``mask = flg.astype(dtype) * scale``
-and ``xs * mask``: three full-size temporaries and four passes over memory.
-Here one loop reads each draw and input once and writes the mask and the
-output, with the same float operations, so the results are bit-identical.
+The book computes ``flg = draws > ratio``, ``mask = flg.astype(np.float32) *
+scale`` and ``xs * mask``: three full-size temporaries and four passes over
+memory. Here one loop reads each draw and input once and writes the mask and
+the output, with the same float operations in the input's dtype: for
+float32 inputs (the book's) the results are bit-identical to the book's; for
+float64 the mask and scale are float64 (the book's float32 mask would round
+the scale).
 
 All arrays are flat (1-D) and C-contiguous, of equal length (checked by
 ``fastrnn.dropout`` before the call); outputs come last.

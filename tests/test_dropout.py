@@ -44,7 +44,9 @@ def run_both(xs, ratio, seed=11, dout=None):
 # Python floats, as the book's models pass: with a numpy float64 ratio the
 # book's float32 mask would be float64 (NEP 50), fastrnn's stays float32.
 @pytest.mark.parametrize("ratio", [0.0, 0.1, 0.5, 0.9, 0.999, float(np.nextafter(1.0, 0.0))])
-def test_same_outputs_masks_and_gradients_as_the_book(rng, dtype, ratio):
+def test_same_outputs_masks_and_gradients_as_the_reference(rng, dtype, ratio):
+    """Bitwise equal to fastrnn.reference.TimeDropout: the book's layer for
+    float32, with a float64 mask for float64 inputs."""
     xs = (3 * rng.standard_normal((4, 7, 9))).astype(dtype)
     dout = rng.standard_normal(xs.shape).astype(dtype)
     (fast, out, after, dx), (ref, ref_out, ref_after, ref_dx) = run_both(xs, ratio, dout=dout)
