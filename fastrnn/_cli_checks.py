@@ -329,3 +329,29 @@ def check_interrupted() -> None:
     """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed and swallowed."""
     if _interrupts:
         raise KeyboardInterrupt
+
+
+def failure_status(command: str, e: BaseException, user_errors: tuple[type, ...] = (),
+                   doing: str = "running", kept: str = "") -> int:
+    """Print the one line for a subcommand that failed with ``e`` and return
+    its exit status; re-raise what is neither the user's nor the system's
+    doing (a bug).
+
+    130 after Ctrl-C (``kept`` is added to that line, e.g. which checkpoint
+    is complete); 2 for a ``UsageError`` or one of ``user_errors``, or a
+    ``MemoryError`` (while ``doing``); 1 for an ``OSError`` (e.g. a full disk).
+    """
+    if isinstance(e, KeyboardInterrupt) or interrupted():
+        print(f"{command}: interrupted{kept}", file=sys.stderr)
+        return 130
+    if isinstance(e, (UsageError, *user_errors)):
+        print(f"{command}: error: {e}", file=sys.stderr)
+        return 2
+    if isinstance(e, MemoryError):
+        print(f"{command}: error: {memory_error_message(doing)}", file=sys.stderr)
+        return 2
+    if isinstance(e, OSError):
+        where = f": {e.filename}" if e.filename else ""
+        print(f"{command}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return 1
+    raise e

@@ -14,10 +14,9 @@ import os
 import sys
 
 from . import __version__
-from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError, apply_presets,
-                          check_files, check_interrupted, check_plot_backend, interrupted,
-                          memory_error_message, positive, ratio, recording_interrupts,
-                          seed_int)
+from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, apply_presets,
+                          check_files, check_interrupted, check_plot_backend, failure_status,
+                          positive, ratio, recording_interrupts, seed_int)
 
 # Iterations per backend of the speed comparison that ends every `fastrnn
 # train` run (the default of --compare: building the parser imports no
@@ -346,23 +345,4 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{command}: interrupted", file=sys.stderr)
             return 130
         except Exception as e:  # noqa: BLE001 - each reported in one line, or re-raised
-            return _report(command, e)
-
-
-def _report(command: str, e: Exception) -> int:
-    """Print the one line for ``e`` and return the exit status; re-raise
-    what is not the user's or the system's doing (a bug)."""
-    if interrupted():  # a Ctrl-C that a library turned into another error
-        print(f"{command}: interrupted", file=sys.stderr)
-        return 130
-    if isinstance(e, UsageError):
-        print(f"{command}: error: {e}", file=sys.stderr)
-        return 2
-    if isinstance(e, MemoryError):
-        print(f"{command}: error: {memory_error_message('running')}", file=sys.stderr)
-        return 2
-    if isinstance(e, OSError):  # the system failed us (e.g. a full disk)
-        where = f": {e.filename}" if e.filename else ""
-        print(f"{command}: error: {e.strerror or e}{where}", file=sys.stderr)
-        return 1
-    raise e
+            return failure_status(command, e)

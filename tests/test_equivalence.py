@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 import fastrnn
 from fastrnn import _tuning, reference
 from fastrnn_kernels.products import aligned_copy
-from fastrnn_kernels.rnn import forward_steps_one_row
 from conftest import assert_close, make_params, outputs_scale, relayout
 
 LAYOUTS = ("C", "F", "strided", "time-major", "float16-in", "other-float-in")

@@ -13,12 +13,11 @@ file.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 
 from .._cli_checks import (UsageError, check_files, check_interrupted, check_memory,
-                           interrupted, memory_error_message)
+                           failure_status)
 from . import data
 from .model import (LanguageModel, ParamsFileError, checkpoint_meta, describe, model_from_meta,
                     param_count, read_params_file)
@@ -51,20 +50,10 @@ def _load(command: str, path: str) -> tuple[LanguageModel, list[str]]:
 
 
 def _fail(command: str, e: BaseException) -> int:
-    if isinstance(e, KeyboardInterrupt) or interrupted():
-        print(f"fastrnn {command}: interrupted", file=sys.stderr)
-        return 130
-    if isinstance(e, (UsageError, data.DataError, ParamsFileError)):
-        message = str(e)
-        if isinstance(e, ParamsFileError) and not message.startswith("--load"):
-            message = f"--load {message}"
-        print(f"fastrnn {command}: error: {message}", file=sys.stderr)
-        return 2
-    if isinstance(e, MemoryError):
-        print(f"fastrnn {command}: error: {memory_error_message('loading the model')}",
-              file=sys.stderr)
-        return 2
-    raise e
+    if isinstance(e, ParamsFileError) and not str(e).startswith("--load"):
+        e = UsageError(f"--load {e}")
+    return failure_status(f"fastrnn {command}", e, (data.DataError, ParamsFileError),
+                          doing="loading the model")
 
 
 def sample(model: LanguageModel, start_id: int, length: int, skip_ids: list[int],

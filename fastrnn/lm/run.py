@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from .._cli_checks import (PLOT_EXTENSIONS, SAVE_EXTENSIONS, UsageError, check_files,
-                           check_interrupted, check_memory, check_plot_backend, interrupted,
-                           memory_error_message)
+                           check_interrupted, check_memory, check_plot_backend,
+                           failure_status)
 from .._malloc import fix_malloc
 from . import data
 from .model import ParamsFileError, param_count
@@ -213,18 +213,9 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         return _run(args, saved)
     except (KeyboardInterrupt, Exception) as e:
-        if isinstance(e, KeyboardInterrupt) or interrupted():
-            kept = f"; the last complete checkpoint is {saved[0]}" if saved else ""
-            print(f"fastrnn train: interrupted{kept}", file=sys.stderr)
-            return 130
-        if isinstance(e, (UsageError, data.DataError, ParamsFileError, Diverged)):
-            print(f"fastrnn train: error: {e}", file=sys.stderr)
-            return 2
-        if isinstance(e, MemoryError):
-            print(f"fastrnn train: error: {memory_error_message('training ' + _sizes(args))}",
-                  file=sys.stderr)
-            return 2
-        raise
+        kept = f"; the last complete checkpoint is {saved[0]}" if saved else ""
+        return failure_status("fastrnn train", e, (data.DataError, ParamsFileError, Diverged),
+                              doing="training " + _sizes(args), kept=kept)
 
 
 def _diverged(args: argparse.Namespace, epoch: int, iteration: int, what: str) -> Diverged:
