@@ -96,6 +96,28 @@ def relayout(a, layout, other):
     return a
 
 
+def layer_arrays(layer):
+    """A layer's params and grads, and its state arrays (h, c, dh) where set."""
+    arrays = [a for a in list(layer.params) + list(layer.grads) if a is not None]
+    return arrays + [getattr(layer, name) for name in ("h", "c", "dh")
+                     if getattr(layer, name, None) is not None]
+
+
+def snapshot_arrays(layer):
+    """Each of ``layer_arrays(layer)`` with a copy of its values."""
+    return [(a, a.copy()) for a in layer_arrays(layer)]
+
+
+def assert_arrays_unchanged(layer, snapshot):
+    """``layer`` holds the very arrays of ``snapshot``, with the same values
+    (what a refused call must leave)."""
+    now = layer_arrays(layer)
+    assert len(now) == len(snapshot)
+    for a, (orig, values) in zip(now, snapshot):
+        assert a is orig
+        np.testing.assert_array_equal(a, values)
+
+
 def numeric_grad(f, a, eps=1e-6):
     """Central differences of the scalar ``f()`` with respect to ``a`` (in place)."""
     grad = np.zeros_like(a)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import fastrnn
+from conftest import assert_arrays_unchanged, snapshot_arrays
 
 D, H, N, T = 4, 3, 2, 5
 
@@ -25,18 +26,6 @@ def _layer(rng, stateful=True):
     return layer
 
 
-def _snapshot(layer):
-    arrays = list(layer.params) + list(layer.grads) + [layer.h, layer.dh]
-    return [(a, a.copy()) for a in arrays]
-
-
-def _assert_unchanged(layer, snapshot):
-    arrays = list(layer.params) + list(layer.grads) + [layer.h, layer.dh]
-    for a, (orig, copy) in zip(arrays, snapshot):
-        assert a is orig
-        np.testing.assert_array_equal(a, copy)
-
-
 BAD_FORWARD = [
     (np.zeros((N, D), np.float32), ValueError, r"xs must have shape \(\?, \?, 4\), got shape \(2, 4\)"),
     (np.zeros((N, T, D + 1), np.float32), ValueError, r"xs must have shape \(\?, \?, 4\), got shape \(2, 5, 5\)"),
@@ -54,10 +43,10 @@ BAD_FORWARD = [
 @pytest.mark.parametrize("xs, exc, match", BAD_FORWARD)
 def test_bad_forward_input_raises_and_changes_nothing(rng, xs, exc, match):
     layer = _layer(rng)
-    snap = _snapshot(layer)
+    snap = snapshot_arrays(layer)
     with pytest.raises(exc, match=match):
         layer.forward(xs)
-    _assert_unchanged(layer, snap)
+    assert_arrays_unchanged(layer, snap)
 
 
 BAD_BACKWARD = [
@@ -71,10 +60,10 @@ BAD_BACKWARD = [
 @pytest.mark.parametrize("dhs, exc, match", BAD_BACKWARD)
 def test_bad_backward_input_raises_and_changes_nothing(rng, dhs, exc, match):
     layer = _layer(rng)
-    snap = _snapshot(layer)
+    snap = snapshot_arrays(layer)
     with pytest.raises(exc, match=match):
         layer.backward(dhs)
-    _assert_unchanged(layer, snap)
+    assert_arrays_unchanged(layer, snap)
     layer.backward(np.ones((N, T, H), np.float32))  # the forward cache survived
 
 
@@ -113,7 +102,7 @@ def test_bad_params_are_rejected_by_the_constructor(params, exc, match, cls):
 
 def test_params_replaced_with_a_bad_array_are_caught_before_any_kernel(rng):
     layer = _layer(rng)
-    snap = _snapshot(layer)
+    snap = snapshot_arrays(layer)
     good = layer.params[1]
     layer.params[1] = np.zeros((H, H + 2), np.float32)
     with pytest.raises(ValueError, match="Wh must be square"):
@@ -121,7 +110,7 @@ def test_params_replaced_with_a_bad_array_are_caught_before_any_kernel(rng):
     with pytest.raises(ValueError, match="Wh must be square"):
         layer.backward(np.zeros((N, T, H), np.float32))
     layer.params[1] = good
-    _assert_unchanged(layer, snap)
+    assert_arrays_unchanged(layer, snap)
 
 
 def test_grads_replaced_with_a_bad_array_are_caught(rng):
@@ -138,10 +127,10 @@ def test_grads_replaced_with_a_bad_array_are_caught(rng):
 ])
 def test_bad_set_state_changes_nothing(rng, h, exc, match):
     layer = _layer(rng)
-    snap = _snapshot(layer)
+    snap = snapshot_arrays(layer)
     with pytest.raises(exc, match=match):
         layer.set_state(h)
-    _assert_unchanged(layer, snap)
+    assert_arrays_unchanged(layer, snap)
 
 
 def test_bad_rnn_step_inputs(rng):

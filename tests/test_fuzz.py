@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import fastrnn
 from fastrnn import reference
 from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
-from conftest import assert_close
+from conftest import assert_arrays_unchanged, assert_close, snapshot_arrays
 from layer_registry import TIME_LAYERS
 
 FLOATS = (np.float16, np.float32, np.float64)
@@ -55,27 +55,14 @@ def _not_an_array(draw):
     return draw(st.sampled_from([None, 1.5, [[1.0, 2.0]], "xs", {"a": 1}]))
 
 
-def _snapshot(layer):
-    keep = [a for a in list(layer.params) + list(layer.grads) if a is not None]
-    for name in ("h", "c", "dh"):
-        if getattr(layer, name, None) is not None:
-            keep.append(getattr(layer, name))
-    return [(a, a.copy()) for a in keep]
-
-
-def _unchanged(snapshot):
-    for a, copy in snapshot:
-        np.testing.assert_array_equal(a, copy)
-
-
-def _assert_refused(call, name, snap):
-    """``call()`` raises TypeError or ValueError naming ``name``, and the
-    arrays in ``snap`` are unchanged."""
+def _assert_refused(call, name, layer, snap):
+    """``call()`` raises TypeError or ValueError naming ``name``, and
+    ``layer``'s arrays are as in ``snap``."""
     try:
         call()
     except (TypeError, ValueError) as e:
         assert name in str(e)
-        _unchanged(snap)
+        assert_arrays_unchanged(layer, snap)
         return
     raise AssertionError(f"no error about {name}")
 
@@ -99,9 +86,9 @@ def test_fuzz_time_layers(data, spec, N, T, D, H, dtype, stateful, wrong_shape, 
     ref = spec.ref(*params, stateful=stateful)
     shape = (N, T, D + 1) if wrong_shape else (N, T, D)
     xs = _not_an_array(data.draw) if not_array else data.draw(arrays(shape))
-    snap = _snapshot(layer)
+    snap = snapshot_arrays(layer)
     if not _is_valid_float(xs, (N, T, D)):
-        _assert_refused(lambda: layer.forward(xs), "xs", snap)
+        _assert_refused(lambda: layer.forward(xs), "xs", layer, snap)
         assert layer.h is None
         return
     with _quiet():
@@ -135,10 +122,10 @@ def test_fuzz_rnn_step(data, N, D, H, dtype, bad):
     layer, ref = fastrnn.RNN(*params), reference.RNN(*params)
     x = data.draw(arrays((N, D + (bad == "x-shape")), FLOATS if bad != "x" else NOT_FLOATS))
     h = data.draw(arrays((N, H + (bad == "h-shape")), FLOATS if bad != "h_prev" else NOT_FLOATS))
-    snap = _snapshot(layer)
+    snap = snapshot_arrays(layer)
     if bad != "none":
         _assert_refused(lambda: layer.forward(x, h), "h_prev" if bad.startswith("h") else "x",
-                        snap)
+                        layer, snap)
         assert layer.cache is None
         return
     with _quiet():
@@ -169,10 +156,10 @@ def test_fuzz_embedding(data, N, T, V, D, dtype):
         ids = ids.reshape(-1)
     if data.draw(st.booleans()):
         ids = np.asfortranarray(ids)
-    snap = _snapshot(layer)
+    snap = snapshot_arrays(layer)
     bad_values = kind in ("high", "negative") and ids.size
     if bad_values or kind in ("float", "bool", "1-D"):
-        _assert_refused(lambda: layer.forward(ids), "xs", snap)
+        _assert_refused(lambda: layer.forward(ids), "xs", layer, snap)
         return
     assert_close(layer.forward(ids), ref.forward(ids))
     dout = data.draw(arrays((N, T, D), FLOATS))
@@ -191,9 +178,9 @@ def test_fuzz_affine_and_softmax(data, N, T, D, V, dtype):
         W = np.ascontiguousarray(W.T).T
     aff, aff_ref = TimeAffine(W, b), reference.TimeAffine(W, b)
     x = data.draw(arrays((N, T, D + data.draw(st.sampled_from([0, 0, 0, 1])))))
-    snap = _snapshot(aff)
+    snap = snapshot_arrays(aff)
     if not _is_valid_float(x, (N, T, D)):
-        _assert_refused(lambda: aff.forward(x), "x", snap)
+        _assert_refused(lambda: aff.forward(x), "x", aff, snap)
         return
     with _quiet():
         scores = aff.forward(x)

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 import fastrnn
 from fastrnn import _tuning, reference
-from conftest import assert_close, numeric_grad, outputs_scale, relayout
+from conftest import (assert_arrays_unchanged, assert_close, numeric_grad, outputs_scale,
+                      relayout, snapshot_arrays)
 from layer_registry import BY_NAME, TIME_LAYERS
 
 SPECS = [pytest.param(s, id=s.name) for s in TIME_LAYERS]
@@ -250,24 +251,10 @@ def _used_layer(spec, rng, N=2, T=5, D=4, H=3):
     return layer
 
 
-def _snapshot(spec, layer):
-    arrays = list(layer.params) + list(layer.grads) + [layer.dh] + \
-        [getattr(layer, s) for s in spec.state_names()]
-    return [(a, a.copy()) for a in arrays]
-
-
-def _assert_unchanged(spec, layer, snap):
-    arrays = list(layer.params) + list(layer.grads) + [layer.dh] + \
-        [getattr(layer, s) for s in spec.state_names()]
-    for a, (orig, copy) in zip(arrays, snap):
-        assert a is orig
-        np.testing.assert_array_equal(a, copy)
-
-
 @pytest.mark.parametrize("spec", SPECS)
 def test_bad_input_raises_naming_it_and_changes_nothing(spec, rng):
     layer = _used_layer(spec, rng)
-    snap = _snapshot(spec, layer)
+    snap = snapshot_arrays(layer)
     bad_calls = [
         (lambda: layer.forward(np.zeros((2, 5, 5), np.float32)), ValueError,
          r"xs must have shape \(\?, \?, 4\), got shape \(2, 5, 5\)"),
@@ -286,7 +273,7 @@ def test_bad_input_raises_naming_it_and_changes_nothing(spec, rng):
     for call, exc, match in bad_calls:
         with pytest.raises(exc, match=match):
             call()
-        _assert_unchanged(spec, layer, snap)
+        assert_arrays_unchanged(layer, snap)
 
 
 @pytest.mark.parametrize("spec", SPECS)
