@@ -3,7 +3,8 @@
 ``RNN``/``TimeRNN`` (the seed's chapter 5), ``LSTM``/``TimeLSTM`` and
 ``TimeDropout`` (chapter 6), ``TimeBiLSTM`` (chapter 8), ``GRU``/``TimeGRU``
 (the appendix), and the rest of the chapter-5 language model (embedding,
-affine, softmax loss, optimizers, clipping).
+affine, softmax loss, clipping; its optimizers are ``fastrnn.lm.optim``'s,
+checked against the formulas in the tests).
 
 Faithful to the book's ``common/time_layers.py``: one cell object per step,
 a Python loop over steps, the same order of operations. The only change:
@@ -565,40 +566,6 @@ class TimeSoftmaxWithLoss:
         dx /= mask.sum()
         dx *= mask[:, np.newaxis]
         return dx.reshape((N, T, V))
-
-
-class SGD:
-    """The book's stochastic gradient descent (in place)."""
-
-    def __init__(self, lr: float = 0.01) -> None:
-        self.lr = lr
-
-    def update(self, params: list, grads: list) -> None:
-        """``params[i] -= lr * grads[i]`` for every i."""
-        for i in range(len(params)):
-            params[i] -= self.lr * grads[i]
-
-
-class Adam:
-    """The book's Adam (in place)."""
-
-    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999) -> None:
-        self.lr, self.beta1, self.beta2 = lr, beta1, beta2
-        self.iter = 0
-        self.m = None
-        self.v = None
-
-    def update(self, params: list, grads: list) -> None:
-        """One Adam step on every param."""
-        if self.m is None:
-            self.m = [np.zeros_like(p) for p in params]
-            self.v = [np.zeros_like(p) for p in params]
-        self.iter += 1
-        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
-        for i in range(len(params)):
-            self.m[i] += (1 - self.beta1) * (grads[i] - self.m[i])
-            self.v[i] += (1 - self.beta2) * (grads[i] ** 2 - self.v[i])
-            params[i] -= lr_t * self.m[i] / (np.sqrt(self.v[i]) + 1e-7)
 
 
 def clip_grads(grads: list, max_norm: float) -> None:

@@ -259,17 +259,27 @@ def test_softmax_rejects_bad_targets(rng):
         TimeSoftmaxWithLoss().forward(scores, np.zeros((3, 2), int))
 
 
-def test_optimizers_and_clipping_match_the_book(rng):
+def test_optimizers_follow_their_formulas_and_clipping_matches_the_book(rng):
     params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
     grads = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
-    for ours, book in [(SGD(0.1), reference.SGD(0.1)), (Adam(0.01), reference.Adam(0.01))]:
-        p1 = [p.copy() for p in params]
-        p2 = [p.copy() for p in params]
-        for _ in range(3):
-            ours.update(p1, grads)
-            book.update(p2, grads)
-        for a, b in zip(p1, p2):
-            np.testing.assert_allclose(a, b, rtol=1e-12)
+    # SGD: p - lr * g; Adam (Kingma & Ba, the book's form): moments m and v
+    # of the gradient, step lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + 1e-7).
+    sgd = [p.copy() for p in params]
+    SGD(0.1).update(sgd, grads)
+    for got, p, g in zip(sgd, params, grads):
+        np.testing.assert_allclose(got, p - 0.1 * g, rtol=1e-15)
+    adam, opt = [p.copy() for p in params], Adam(0.01, 0.8, 0.95)
+    expected = [p.copy() for p in params]
+    m, v = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    for t in range(1, 4):
+        opt.update(adam, grads)
+        for i, g in enumerate(grads):
+            m[i] = 0.8 * m[i] + 0.2 * g
+            v[i] = 0.95 * v[i] + 0.05 * g * g
+            step = 0.01 * np.sqrt(1 - 0.95 ** t) / (1 - 0.8 ** t)
+            expected[i] -= step * m[i] / (np.sqrt(v[i]) + 1e-7)
+    for got, want in zip(adam, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
     g1, g2 = [g.copy() for g in grads], [g.copy() for g in grads]
     clip_grads(g1, 0.5)
     reference.clip_grads(g2, 0.5)
