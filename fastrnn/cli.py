@@ -186,7 +186,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     out.add_argument("--load", metavar="FILE.npz",
                      help="start from saved params (of the same model and sizes)")
     out.add_argument("--plot", metavar="FILE.png",
-                     help="plot perplexity per epoch (needs matplotlib)")
+                     help="plot the training perplexity against the iteration, the "
+                          "validation perplexity of each epoch and the built-in "
+                          "corpus's floor (needs matplotlib)")
     out.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
     parser.set_defaults(func=_run_train, presets=TRAIN_PRESETS)
 

@@ -189,3 +189,40 @@ def test_a_mismatched_load_fails_and_changes_nothing(tmp_path, capsys):
     bad.write_bytes(before[: len(before) // 2])
     status, _, err = _run(capsys, SMALL + ["--load", str(bad)])
     assert status == 2 and "cannot read" in err and len(err.strip().splitlines()) == 1
+
+
+def test_plot_shows_perplexity_against_iterations_with_validation_and_floor(
+        tmp_path, capsys, monkeypatch):
+    """The figure of --plot: the training curve every PLOT_INTERVAL
+    iterations, a validation point at each epoch's end, the corpus's floor,
+    and plain tick labels (3, 10, 100: no 10^2)."""
+    from fastrnn.lm import run as run_module
+    from fastrnn.lm.train import PLOT_INTERVAL
+
+    figures = []
+    real = run_module.plot_figure
+    monkeypatch.setattr(run_module, "plot_figure", lambda history, floor=None: figures.append(
+        (history, floor, real(history, floor))) or figures[-1][2])
+    path = tmp_path / "curve.png"
+    status, out, err = _run(capsys, SMALL + ["--epochs", "2", "--plot", str(path)])
+    assert status == 0, err
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (history, floor, fig), = figures
+    per_epoch = history.epoch_ends[0]
+    assert history.epoch_ends == [per_epoch, 2 * per_epoch]
+    assert [i for i, _ in history.curve] == \
+        [e * per_epoch + k for e in range(2)
+         for k in range(PLOT_INTERVAL, per_epoch + 1, PLOT_INTERVAL)]
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "iteration"
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    train = lines[f"training (every {PLOT_INTERVAL} iterations)"]
+    assert list(train.get_ydata()) == [p for _, p in history.curve]
+    valid = lines["validation (each epoch)"]
+    assert list(valid.get_xdata()) == history.epoch_ends
+    assert list(valid.get_ydata()) == history.valid_ppl
+    assert floor is not None
+    assert list(lines[f"floor of the source ({floor:.3f})"].get_ydata()) == [floor, floor]
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert labels and all(t.replace(".", "").isdigit() for t in labels), labels

@@ -26,8 +26,8 @@ from .._cli_checks import (PLOT_EXTENSIONS, SAVE_EXTENSIONS, UsageError, check_f
 from .._malloc import fix_malloc
 from . import data
 from .model import ParamsFileError, param_count
-from .train import (EVAL_TIME_SIZE, MAX_LR, History, TrainConfig, Trainer, compare_backends,
-                    make_model, perplexity)
+from .train import (EVAL_TIME_SIZE, MAX_LR, PLOT_INTERVAL, History, TrainConfig, Trainer,
+                    compare_backends, make_model, perplexity)
 
 # Blocks per backend it times in turns (each backend's speed: its fastest block).
 COMPARE_BLOCKS = 10
@@ -184,20 +184,38 @@ def _progress(args: argparse.Namespace, total: int, epoch: int):
                 leave=False, file=sys.stdout, dynamic_ncols=True, disable=None)
 
 
-def _plot(path: str, history: History) -> None:
+def plot_figure(history: History, floor: float | None = None):
+    """A matplotlib figure of a run: the training perplexity every
+    ``PLOT_INTERVAL`` iterations against the iteration (as the book's trainer
+    plots it), the validation perplexity at the end of each epoch, and the
+    corpus's perplexity floor as a line when it is known."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
     fig, ax = plt.subplots(figsize=(6, 4))
-    epochs = np.arange(1, len(history.train_ppl) + 1)
-    ax.plot(epochs, history.train_ppl, marker="o", label="training")
+    if history.curve:
+        iters, ppl = zip(*history.curve)
+        ax.plot(iters, ppl, label=f"training (every {PLOT_INTERVAL} iterations)")
     if history.valid_ppl:
-        ax.plot(epochs, history.valid_ppl, marker="o", label="validation")
-    ax.set_xlabel("epoch")
+        ax.plot(history.epoch_ends, history.valid_ppl, "o", label="validation (each epoch)")
+    if floor is not None:
+        ax.axhline(floor, color="gray", linestyle="--", label=f"floor of the source ({floor:.3f})")
+    ax.set_xlabel("iteration")
     ax.set_ylabel("perplexity")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ScalarFormatter())  # 3, 10, 100: not 10^2
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.legend()
     fig.tight_layout()
+    return fig
+
+
+def _plot(path: str, history: History, floor: float | None) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = plot_figure(history, floor)
     fig.savefig(path)
     plt.close(fig)
 
@@ -278,9 +296,13 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
     for epoch in range(1, cfg.epochs + 1):
         bar = _progress(args, trainer.batcher.iters_per_epoch * tokens_per_iter, epoch)
         seen = []
+        done = (epoch - 1) * trainer.batcher.iters_per_epoch  # iterations before this epoch
 
         def on_step(loss: float) -> None:
             seen.append(loss)
+            if len(seen) % PLOT_INTERVAL == 0:
+                history.curve.append((done + len(seen),
+                                      float(np.exp(np.mean(seen[-PLOT_INTERVAL:])))))
             if not loss <= LOSS_LIMIT:  # one float: cheap enough for every step
                 raise _diverged(args, epoch, len(seen), f"loss {loss:.4g}")
             check_interrupted()
@@ -300,6 +322,7 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
             raise _diverged(args, epoch, len(seen), "a parameter is no longer finite")
         history.train_ppl.append(ppl)
         history.tokens_per_s.append(tps)
+        history.epoch_ends.append(epoch * trainer.batcher.iters_per_epoch)
         line = f"epoch {epoch}: training perplexity {ppl:.3f}, {tps:,.0f} tokens/s"
         improved = True
         if corpus.valid is not None:
@@ -343,7 +366,7 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
               f"({100 * (final / source.perplexity_floor() - 1):.1f}% above)")
     if args.plot is not None and history.train_ppl:
         check_files({}, _outputs(args))
-        _plot(args.plot, history)
+        _plot(args.plot, history, None if source is None else source.perplexity_floor())
         _log(args, f"plot written to {args.plot}")
     if saved:
         _log(args, f"params saved to {args.save}")

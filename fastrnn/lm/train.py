@@ -49,11 +49,23 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """What a training run measured, one entry per epoch."""
+    """What a training run measured.
+
+    ``train_ppl``, ``valid_ppl``, ``tokens_per_s`` and ``epoch_ends`` (the
+    iterations done by the end of each epoch) have one entry per epoch;
+    ``curve`` one ``(iteration, perplexity)`` per ``PLOT_INTERVAL``
+    iterations of an epoch, as the book's trainer records them for its plot.
+    """
 
     train_ppl: list[float] = field(default_factory=list)
     valid_ppl: list[float] = field(default_factory=list)
     tokens_per_s: list[float] = field(default_factory=list)
+    epoch_ends: list[int] = field(default_factory=list)
+    curve: list[tuple[int, float]] = field(default_factory=list)
+
+
+# Iterations per point of the training curve (the book's eval_interval).
+PLOT_INTERVAL = 20
 
 
 def make_optimizer(name: str, lr: float) -> SGD | Adam:
