@@ -48,3 +48,18 @@ def lm_trainer(vocab: int, batch: int, time: int, backend: str) -> Trainer:
     cfg = TrainConfig(batch_size=batch, time_size=time)
     corpus = np.random.default_rng(0).integers(0, vocab, 20 * batch * time + 1)
     return Trainer(make_model(cfg, vocab, backend), corpus, cfg)
+
+
+def phase_call(layer, phase: str, xs, dhs):
+    """The call a benchmark of ``phase`` ("forward", "backward" or
+    "fwd+bwd") times on a time layer; backward runs on the forward of the
+    warm-up, done once before timing, not timed."""
+    if phase == "forward":
+        return lambda: layer.forward(xs)
+    if phase == "backward":
+        return lambda: layer.backward(dhs)
+
+    def forward_backward():
+        layer.forward(xs)
+        return layer.backward(dhs)
+    return forward_backward

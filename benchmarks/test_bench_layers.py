@@ -25,7 +25,7 @@ import pytest
 from fastrnn.bench import KINDS, make_inputs, make_layer, torch_layer
 from fastrnn.shapes import PHASE_FLOPS, SHAPES
 
-from bench_env import setup_info
+from bench_env import phase_call, setup_info
 from test_bench_timernn import TOLERANCE, TORCH_MISSING
 
 IMPLEMENTATIONS = ("fastrnn", "reference", "torch")
@@ -112,16 +112,7 @@ def test_time_layer(benchmark, shape, phase, impl):
     else:
         layer = make_layer(shape, params, impl)
 
-    if phase == "forward":
-        def run():
-            return layer.forward(xs)
-    elif phase == "backward":
-        def run():  # on the forward of the warm-up below, done once, not timed
-            return layer.backward(dhs)
-    else:
-        def run():
-            layer.forward(xs)
-            return layer.backward(dhs)
+    run = phase_call(layer, phase, xs, dhs)
 
     layer.forward(xs)  # warm-up: compile or load the kernels, ready the backward
     if not shape.stateful:

@@ -21,7 +21,7 @@ from fastrnn import reference
 from fastrnn.bench import make_inputs, torch_rnn
 from fastrnn.shapes import BENCH_SHAPES, LM_SHAPES, PHASE_FLOPS
 
-from bench_env import lm_trainer, setup_info
+from bench_env import lm_trainer, phase_call, setup_info
 
 IMPLEMENTATIONS = ("fastrnn", "reference", "torch")
 # Steps of a smoke run. N, D and H stay as registered (they choose fastrnn's
@@ -103,16 +103,7 @@ def test_timernn(benchmark, shape, phase, impl, dtype):
     else:
         layer = reference.TimeRNN(Wx, Wh, b)
 
-    if phase == "forward":
-        def run():
-            return layer.forward(xs)
-    elif phase == "backward":
-        def run():  # on the forward of the warm-up below, done once, not timed
-            return layer.backward(dhs)
-    else:
-        def run():
-            layer.forward(xs)
-            return layer.backward(dhs)
+    run = phase_call(layer, phase, xs, dhs)
 
     layer.forward(xs)  # warm-up: compile or load the kernels, ready the backward
     layer.backward(dhs)
