@@ -6,7 +6,7 @@ equivalence is tested in tests/), on the shapes of ``fastrnn.shapes.SHAPES``
 for "lstm" and "gru" (the registry ``fastrnn bench --layer`` uses too), for
 three implementations with the same weights: fastrnn's layer, the
 reference's and PyTorch's CPU ``nn.LSTM`` / ``nn.GRU`` / bidirectional
-``nn.LSTM`` (``fastrnn.bench.torch_layer``; optional: skipped without
+``nn.LSTM`` (``fastrnn.bench_torch.torch_layer``; optional: skipped without
 torch). PyTorch's GRU computes another formula (see ``torch_layer``): its
 cases compare speed only. The stateful one-step rows (text generation) time
 forward alone, h and c carried from call to call. One benchmark group per
@@ -22,7 +22,8 @@ runs.
 import numpy as np
 import pytest
 
-from fastrnn.bench import KINDS, make_inputs, make_layer, torch_layer
+from fastrnn.bench import KINDS, make_inputs, make_layer
+from fastrnn.bench_torch import torch_layer
 from fastrnn.shapes import PHASE_FLOPS, SHAPES
 
 from bench_env import phase_call, setup_info
@@ -45,7 +46,7 @@ def _id(shape):
 
 class TorchLayer:
     """PyTorch's CPU layer for ``shape.layer`` behind the book's interface
-    (``fastrnn.bench.torch_layer``: the same weights, copied).
+    (``fastrnn.bench_torch.torch_layer``: the same weights, copied).
 
     Parameters
     ----------

@@ -18,7 +18,8 @@ import pytest
 
 import fastrnn
 from fastrnn import reference
-from fastrnn.bench import make_inputs, torch_rnn
+from fastrnn.bench import make_inputs
+from fastrnn.bench_torch import torch_rnn
 from fastrnn.shapes import BENCH_SHAPES, LM_SHAPES, PHASE_FLOPS
 
 from bench_env import lm_trainer, phase_call, setup_info
@@ -35,7 +36,7 @@ TOLERANCE = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-9)}
 
 class TorchTimeRNN:
     """PyTorch's CPU ``nn.RNN`` behind the ``TimeRNN`` interface
-    (``fastrnn.bench.torch_rnn``: the same weights, copied).
+    (``fastrnn.bench_torch.torch_rnn``: the same weights, copied).
 
     Parameters
     ----------

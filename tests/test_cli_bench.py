@@ -132,12 +132,12 @@ def test_unwritable_output_is_refused_before_measuring(option, tmp_path, capsys)
 def test_a_failing_pytorch_process_leaves_its_column_empty(monkeypatch, tmp_path, capsys):
     """Whatever goes wrong with PyTorch (here: every child fails), the rest of
     the report is measured, printed and written, with one warning per shape."""
-    from fastrnn import bench
+    from fastrnn import bench_torch
 
     def fail(*args, **kwargs):
         raise RuntimeError("the PyTorch process failed: boom")
-    monkeypatch.setattr(bench, "torch_available", lambda: True)
-    monkeypatch.setattr(bench, "measure_torch", fail)
+    monkeypatch.setattr(bench_torch, "torch_available", lambda: True)
+    monkeypatch.setattr(bench_torch, "measure_torch", fail)
     path = tmp_path / "r.json"
     assert main(["bench", "--quick", "--json", str(path)] + TINY_BUDGET) == 0
     out = capsys.readouterr().out
@@ -152,14 +152,14 @@ def test_a_failing_pytorch_process_leaves_its_column_empty(monkeypatch, tmp_path
 def test_plot_with_pytorch_missing_for_one_shape(monkeypatch, tmp_path, capsys):
     """PyTorch timed for some shapes only (one child failed): the chart is
     still drawn, with no PyTorch bar for that shape."""
-    from fastrnn import bench
+    from fastrnn import bench_torch
 
     def torch_fails_on_the_first(shape, *args, **kwargs):
         if shape == QUICK_SHAPES[0]:
             raise RuntimeError("the PyTorch process failed: boom")
         return dict(seconds=1e-3, version="0.test", threads=2)
-    monkeypatch.setattr(bench, "torch_available", lambda: True)
-    monkeypatch.setattr(bench, "measure_torch", torch_fails_on_the_first)
+    monkeypatch.setattr(bench_torch, "torch_available", lambda: True)
+    monkeypatch.setattr(bench_torch, "measure_torch", torch_fails_on_the_first)
     path, report_path = tmp_path / "speedups.png", tmp_path / "r.json"
     assert main(["bench", "--quick", "--plot", str(path), "--json", str(report_path)]
                 + TINY_BUDGET) == 0
