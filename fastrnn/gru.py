@@ -74,22 +74,16 @@ class GRU(Step):
     params : [Wx, Wh, b], the very arrays passed in.
     grads : [dWx, dWh, db], created once and overwritten by every backward.
     cache : (x, h_prev, z, r, hh) of the last forward, or None.
+
+    ``forward(x, h_prev) -> h_next`` and ``backward(dh_next) -> (dx,
+    dh_prev)`` (which writes ``grads``) come from ``Step``.
     """
 
     cell = CELL
 
-    def forward(self, x: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
-        """Return ``h_next`` (N, H) for ``x`` (N, D) and ``h_prev`` (N, H)."""
-        return self._step_forward(x, h_prev)[0]
-
     def _book_cache(self, x, h_prev, c_prev, h, c, tape):
         z, r, hh = np.split(tape.gates[:, 0, :], 3, axis=1)
         return (x, h_prev, z, r, hh)
-
-    def backward(self, dh_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(dx, dh_prev)`` and overwrite ``grads``."""
-        dx, dh_prev, _ = self._step_backward(dh_next)
-        return dx, dh_prev
 
 
 class TimeGRU(TimeRecurrent):

@@ -174,8 +174,9 @@ def _zero_grads(params: list[np.ndarray]) -> list[np.ndarray]:
 
 class Step(Layer):
     """Base of the one-step layers (``RNN``, ``LSTM``, ``GRU``): T = 1 of
-    the shared forward and backward. Subclasses set ``cell`` and give
-    ``forward``/``backward`` the book's signatures."""
+    the shared forward and backward. Subclasses set ``cell``; ``forward``
+    and ``backward`` here have the book's signatures for cells with h alone
+    (a cell with c, the LSTM, gives them its own)."""
 
     cell: Cell
 
@@ -186,6 +187,18 @@ class Step(Layer):
         self.grads = _zero_grads(self.params)
         self.cache: tuple | None = None
         self._tape: Tape | None = None
+
+    def forward(self, x: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
+        """Return ``h_next`` (N, H) for ``x`` (N, D) and ``h_prev`` (N, H)."""
+        return self._step_forward(x, h_prev)[0]
+
+    def backward(self, dh_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(dx, dh_prev)`` and overwrite ``grads``.
+
+        ``dh_next`` is the gradient with respect to the last forward's output.
+        """
+        dx, dh_prev, _ = self._step_backward(dh_next)
+        return dx, dh_prev
 
     def _step_forward(self, x: np.ndarray, h_prev: np.ndarray,
                       c_prev: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:

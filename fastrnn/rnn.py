@@ -51,21 +51,12 @@ class RNN(Step):
     params : [Wx, Wh, b], the very arrays passed in.
     grads : [dWx, dWh, db], created once and overwritten by every backward.
     cache : (x, h_prev, h_next) of the last forward, or None.
+
+    ``forward(x, h_prev) -> h_next`` and ``backward(dh_next) -> (dx,
+    dh_prev)`` (which writes ``grads``) come from ``Step``.
     """
 
     cell = CELL
-
-    def forward(self, x: np.ndarray, h_prev: np.ndarray) -> np.ndarray:
-        """Return ``h_next`` (N, H) for ``x`` (N, D) and ``h_prev`` (N, H)."""
-        return self._step_forward(x, h_prev)[0]
-
-    def backward(self, dh_next: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(dx, dh_prev)`` and overwrite ``grads``.
-
-        ``dh_next`` is the gradient with respect to the last forward's output.
-        """
-        dx, dh_prev, _ = self._step_backward(dh_next)
-        return dx, dh_prev
 
 
 class TimeRNN(TimeRecurrent):
