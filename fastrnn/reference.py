@@ -55,6 +55,8 @@ class RNN:
 class TimeRNN:
     """The book's T-step RNN layer (pure numpy, a Python loop over steps)."""
 
+    cell = RNN  # the one-step layer of each step (TimeGRU: GRU)
+
     def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
                  stateful: bool = False) -> None:
         self.params = [Wx, Wh, b]
@@ -67,14 +69,14 @@ class TimeRNN:
         """Return hs (N, T, H) for xs (N, T, D)."""
         Wx, Wh, b = self.params
         N, T, D = xs.shape
-        D, H = Wx.shape
+        H = Wh.shape[0]
         dtype = Wx.dtype
         self.layers = []
         hs = np.empty((N, T, H), dtype=dtype)
         if not self.stateful or self.h is None:
             self.h = np.zeros((N, H), dtype=dtype)
         for t in range(T):
-            layer = RNN(*self.params)
+            layer = self.cell(*self.params)
             self.h = layer.forward(xs[:, t, :], self.h)
             hs[:, t, :] = self.h
             self.layers.append(layer)
@@ -84,7 +86,7 @@ class TimeRNN:
         """Return dxs (N, T, D); overwrite grads; store dh."""
         Wx, Wh, b = self.params
         N, T, H = dhs.shape
-        D, H = Wx.shape
+        D = Wx.shape[0]
         dxs = np.empty((N, T, D), dtype=Wx.dtype)
         dh = 0
         grads = [0, 0, 0]
@@ -307,60 +309,11 @@ class GRU:
         return dx, dh_prev
 
 
-class TimeGRU:
-    """The book's T-step GRU layer (pure numpy); the API of ``TimeRNN``."""
+class TimeGRU(TimeRNN):
+    """The book's T-step GRU layer (pure numpy); the API of ``TimeRNN``,
+    one ``GRU`` per step."""
 
-    def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
-                 stateful: bool = False) -> None:
-        self.params = [Wx, Wh, b]
-        self.grads = [np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)]
-        self.layers = None
-        self.h, self.dh = None, None
-        self.stateful = stateful
-
-    def forward(self, xs: np.ndarray) -> np.ndarray:
-        """Return hs (N, T, H) for xs (N, T, D)."""
-        Wx, Wh, b = self.params
-        N, T, D = xs.shape
-        H = Wh.shape[0]
-        dtype = Wx.dtype
-        self.layers = []
-        hs = np.empty((N, T, H), dtype=dtype)
-        if not self.stateful or self.h is None:
-            self.h = np.zeros((N, H), dtype=dtype)
-        for t in range(T):
-            layer = GRU(*self.params)
-            self.h = layer.forward(xs[:, t, :], self.h)
-            hs[:, t, :] = self.h
-            self.layers.append(layer)
-        return hs
-
-    def backward(self, dhs: np.ndarray) -> np.ndarray:
-        """Return dxs (N, T, D); overwrite grads; store dh."""
-        Wx, Wh, b = self.params
-        N, T, H = dhs.shape
-        D = Wx.shape[0]
-        dxs = np.empty((N, T, D), dtype=Wx.dtype)
-        dh = 0
-        grads = [0, 0, 0]
-        for t in reversed(range(T)):
-            layer = self.layers[t]
-            dx, dh = layer.backward(dhs[:, t, :] + dh)
-            dxs[:, t, :] = dx
-            for i, grad in enumerate(layer.grads):
-                grads[i] += grad
-        for i, grad in enumerate(grads):
-            self.grads[i][...] = grad
-        self.dh = dh
-        return dxs
-
-    def set_state(self, h: np.ndarray) -> None:
-        """Set the hidden state used by the next stateful forward."""
-        self.h = h
-
-    def reset_state(self) -> None:
-        """Forget the hidden state."""
-        self.h = None
+    cell = GRU
 
 
 class TimeBiLSTM:
