@@ -16,7 +16,6 @@ import importlib.machinery
 import io
 import os
 import sys
-import types
 from types import ModuleType
 from typing import Callable, Sequence
 
@@ -99,7 +98,7 @@ def run_script(path: str, args: Sequence[str], report: Callable[[str], None]) ->
         code = compile(f.read(), full, "exec", dont_inherit=True)
     # What python gives a script's __main__ (runpy.run_path would also set
     # sys.argv[0] to the path it ran, where python keeps it as typed).
-    main = types.ModuleType("__main__")
+    main = ModuleType("__main__")
     main.__dict__.update(__file__=full, __builtins__=builtins, __spec__=None,
                          __loader__=None, __cached__=None)
     finder = _BookFinder(on_patch)
