@@ -13,7 +13,7 @@ products to OpenBLAS: where a target is above it, reaching the target needs
 faster products than OpenBLAS's, not less overhead around them.
 
 With ``--layer lstm`` or ``--layer gru``, the same for that layer's shapes
-(``fastrnn.shapes.SHAPES``, one direction, no stateful rows): the products
+(``fastrnn.bench.shapes.SHAPES``, one direction, no stateful rows): the products
 are G = 4 (or 3) times as wide, (N, H) @ (H, 4H) per step for an LSTM; a
 GRU has two dependent products per step, h @ (H, 2H) and (r*h) @ (H, H),
 and two back.
@@ -34,12 +34,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from fastrnn._tuning import time_loop_path
+from fastrnn.tuning import time_loop_path
 from fastrnn.bench import (DEFAULT_BUDGET, fix_malloc, make_inputs, make_layer,
                            time_alternating)
 from fastrnn_kernels._jit import kernel
 from fastrnn.lm.train import TrainConfig
-from fastrnn.shapes import LM_SHAPES, QUICK, SHAPES, Shape
+from fastrnn.bench.shapes import LM_SHAPES, QUICK, SHAPES, Shape
 
 from bench_env import lm_trainer
 

@@ -22,9 +22,9 @@ runs.
 import numpy as np
 import pytest
 
-from fastrnn.bench import KINDS, make_inputs, make_layer
-from fastrnn.bench_torch import torch_layer
-from fastrnn.shapes import PHASE_FLOPS, SHAPES
+from fastrnn.bench import kind, make_inputs, make_layer
+from fastrnn.bench.torch_child import torch_layer
+from fastrnn.bench.shapes import PHASE_FLOPS, SHAPES
 
 from bench_env import phase_call, setup_info
 from test_bench_timernn import TOLERANCE, TORCH_MISSING
@@ -107,8 +107,8 @@ def test_time_layer(benchmark, shape, phase, impl):
         torch = pytest.importorskip("torch", reason=TORCH_MISSING)
         layer = TorchLayer(torch, shape, params)
         info.update(torch=torch.__version__, torch_threads=torch.get_num_threads(),
-                    torch_same_formula=KINDS[shape.layer].torch_matches)
-        if benchmark.disabled and KINDS[shape.layer].torch_matches:
+                    torch_same_formula=kind(shape.layer).torch.same_formula)
+        if benchmark.disabled and kind(shape.layer).torch.same_formula:
             _assert_torch_matches_fastrnn(torch, shape, params, xs, dhs)
     else:
         layer = make_layer(shape, params, impl)

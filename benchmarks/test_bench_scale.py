@@ -18,7 +18,7 @@ import pytest
 
 import fastrnn
 from fastrnn.bench import make_inputs, needed_bytes, peak_memory
-from fastrnn.shapes import Shape
+from fastrnn.bench.shapes import Shape
 
 from bench_env import setup_info
 

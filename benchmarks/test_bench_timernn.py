@@ -1,7 +1,7 @@
 """pytest-benchmark suite: fastrnn against the numpy reference and PyTorch.
 
 ``TimeRNN`` forward, backward and forward+backward, float32 and float64, on
-the shapes of ``fastrnn.shapes`` (the registry ``fastrnn bench`` uses too),
+the shapes of ``fastrnn.bench.shapes`` (the registry ``fastrnn bench`` uses too),
 for three implementations with the same weights: ``fastrnn.TimeRNN``,
 ``fastrnn.reference.TimeRNN`` and PyTorch's CPU ``nn.RNN`` (optional: its
 cases are skipped when torch is not installed). One benchmark group per
@@ -19,8 +19,8 @@ import pytest
 import fastrnn
 from fastrnn import reference
 from fastrnn.bench import make_inputs
-from fastrnn.bench_torch import torch_rnn
-from fastrnn.shapes import BENCH_SHAPES, LM_SHAPES, PHASE_FLOPS
+from fastrnn.bench.torch_child import torch_rnn
+from fastrnn.bench.shapes import BENCH_SHAPES, LM_SHAPES, PHASE_FLOPS
 
 from bench_env import lm_trainer, phase_call, setup_info
 
@@ -36,7 +36,7 @@ TOLERANCE = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-9)}
 
 class TorchTimeRNN:
     """PyTorch's CPU ``nn.RNN`` behind the ``TimeRNN`` interface
-    (``fastrnn.bench_torch.torch_rnn``: the same weights, copied).
+    (``fastrnn.bench.torch_child.torch_rnn``: the same weights, copied).
 
     Parameters
     ----------

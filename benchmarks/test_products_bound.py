@@ -3,7 +3,7 @@
 import pytest
 
 import products_bound
-from fastrnn.shapes import LM_SHAPES, QUICK_SHAPES
+from fastrnn.bench.shapes import LM_SHAPES, QUICK_SHAPES
 
 
 def _sizes(layer):

@@ -9,10 +9,9 @@ the book's own scripts on them unchanged: ``fastrnn run SCRIPT.py`` (or
 
 from __future__ import annotations
 
-import importlib
+from .registry import book_names, load
 
-__all__ = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM",
-           "TimeDropout", "patch"]
+__all__ = [*book_names("time_layers"), "patch"]
 __version__ = "0.1.0"
 
 
@@ -20,10 +19,11 @@ def __getattr__(name: str) -> object:
     # The layers (and Numba) load on first use, not on `import fastrnn`: the
     # `fastrnn` command then starts inside its own Ctrl-C handler, which a
     # Ctrl-C during Numba's import would otherwise escape as a traceback.
-    if name in __all__:
-        module = importlib.import_module("._patch" if name == "patch" else ".time_layers",
-                                         __name__)
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name == "patch":
+        from .book import patch as value
+    elif name in __all__:
+        value = load(name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

@@ -14,6 +14,7 @@ import os
 import sys
 
 from . import __version__
+from .registry import bench_layers
 from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, apply_presets,
                           check_files, check_interrupted, check_plot_backend, failure_status,
                           positive, ratio, recording_interrupts, seed_int)
@@ -52,10 +53,10 @@ def _run_bench(args: argparse.Namespace) -> int:
     check_files({}, _bench_outputs(args))
     check_plot_backend(args.plot)
     from . import bench
-    from .shapes import QUICK, SHAPES
+    from .bench.shapes import shapes as layer_shapes
     check_interrupted()  # a Ctrl-C swallowed during the imports
 
-    shapes = (QUICK if args.quick else SHAPES)[args.layer]
+    shapes = layer_shapes(args.layer, quick=args.quick)
     budget = args.budget
     if budget is None:
         budget = bench.QUICK_BUDGET if args.quick else bench.DEFAULT_BUDGET
@@ -91,7 +92,7 @@ def _add_bench(subparsers: argparse._SubParsersAction) -> None:
                     "and print "
                     "times, speed-ups, the share of this machine's GEMM roofline, "
                     "peak memory and the largest differences.")
-    parser.add_argument("--layer", choices=["rnn", "lstm", "gru"], default="rnn",
+    parser.add_argument("--layer", choices=list(bench_layers()), default="rnn",
                         help="the layer to time (default: %(default)s)")
     parser.add_argument("--quick", action="store_true",
                         help="small shapes and a short time budget (a few seconds); "
@@ -253,7 +254,7 @@ def _run_run(args: argparse.Namespace) -> int:
     check_files({"SCRIPT": args.script}, {})
     import traceback
 
-    from ._patch import run_script
+    from .book import run_script
     try:
         run_script(args.script, args.args, lambda line: print(line, file=sys.stderr))
     except SystemExit as e:  # the script's own exit status, as under python

@@ -1,14 +1,19 @@
-"""Every layer of the book's ``common/time_layers.py`` that fastrnn replaces.
+"""The book's ``common/time_layers.py`` on fastrnn's layers: a facade.
 
-``__all__`` names them; ``from fastrnn.time_layers import *`` gives fastrnn's
-versions under the book's names.
+``from fastrnn.time_layers import *`` gives every layer fastrnn stands in
+for under the book's names (``__all__``, from ``fastrnn.registry``). Each
+layer's module is imported on first use.
 """
 
-from .bilstm import TimeBiLSTM
-from .dropout import TimeDropout
-from .gru import GRU, TimeGRU
-from .lstm import LSTM, TimeLSTM
-from .rnn import RNN, TimeRNN
+from __future__ import annotations
 
-__all__ = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM",
-           "TimeDropout"]
+from .registry import book_names, load
+
+__all__ = book_names("time_layers")
+
+
+def __getattr__(name: str) -> type:
+    if name in __all__:
+        value = globals()[name] = load(name)
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,9 @@
-"""One registry of fastrnn's recurrent time layers for the concern tests.
+"""fastrnn's recurrent time layers, as the concern tests need them.
 
-A new layer is covered by the registry-driven tests (``test_time_layers.py``)
-by adding one ``Spec`` here.
+Built from ``fastrnn.registry``: every entry with a one-step layer
+(``step``) is put through the registry-driven tests (``test_time_layers.py``)
+against the numpy reference of the same names; a new layer's registry entry
+is all it takes.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import fastrnn
-from fastrnn import reference
+from fastrnn import reference, registry
 from conftest import make_params
 
 
@@ -47,10 +48,11 @@ class Spec:
         return ["hs"] + list(self.state_names()) + ["dxs", "dh", "dWx", "dWh", "db"]
 
 
-TIME_LAYERS = [
-    Spec("TimeRNN", fastrnn.TimeRNN, reference.TimeRNN, fastrnn.RNN, reference.RNN, 1, False),
-    Spec("TimeLSTM", fastrnn.TimeLSTM, reference.TimeLSTM, fastrnn.LSTM, reference.LSTM, 4,
-         True),
-    Spec("TimeGRU", fastrnn.TimeGRU, reference.TimeGRU, fastrnn.GRU, reference.GRU, 3, False),
-]
+def _spec(entry):
+    fast = registry.load(entry.name)
+    return Spec(entry.name, fast, getattr(reference, entry.name), registry.load(entry.step),
+                getattr(reference, entry.step), fast.cell.gates, fast.cell.has_c)
+
+
+TIME_LAYERS = [_spec(e) for e in registry.LAYERS if e.step is not None]
 BY_NAME = {s.name: s for s in TIME_LAYERS}

@@ -12,7 +12,11 @@ import sys
 import pytest
 
 from fastrnn.cli import main
-from fastrnn.shapes import GATES, PHASE_FLOPS, QUICK, QUICK_SHAPES
+from fastrnn.bench.shapes import PHASE_FLOPS, QUICK, QUICK_SHAPES
+
+# Gate blocks of H columns in each layer's weights, both directions of a
+# TimeBiLSTM counted: the book's cells, as the roofline must count them.
+GATES = {"rnn": 1, "lstm": 4, "gru": 3, "bilstm": 8}
 
 TINY_BUDGET = ["--budget", "0.05"]  # hidden option: seconds of timing per shape
 
@@ -132,7 +136,7 @@ def test_unwritable_output_is_refused_before_measuring(option, tmp_path, capsys)
 def test_a_failing_pytorch_process_leaves_its_column_empty(monkeypatch, tmp_path, capsys):
     """Whatever goes wrong with PyTorch (here: every child fails), the rest of
     the report is measured, printed and written, with one warning per shape."""
-    from fastrnn import bench_torch
+    from fastrnn.bench import torch_child as bench_torch
 
     def fail(*args, **kwargs):
         raise RuntimeError("the PyTorch process failed: boom")
@@ -152,7 +156,7 @@ def test_a_failing_pytorch_process_leaves_its_column_empty(monkeypatch, tmp_path
 def test_plot_with_pytorch_missing_for_one_shape(monkeypatch, tmp_path, capsys):
     """PyTorch timed for some shapes only (one child failed): the chart is
     still drawn, with no PyTorch bar for that shape."""
-    from fastrnn import bench_torch
+    from fastrnn.bench import torch_child as bench_torch
 
     def torch_fails_on_the_first(shape, *args, **kwargs):
         if shape == QUICK_SHAPES[0]:
@@ -305,7 +309,7 @@ def test_json_records_the_layer_and_its_gate_count(layer, forward, tmp_path, cap
 def test_needed_bytes_of_an_lstm() -> None:
     """What must exist, counted by hand for N=2, T=3, D=5, H=7, float32."""
     from fastrnn.bench import needed_bytes
-    from fastrnn.shapes import Shape
+    from fastrnn.bench.shapes import Shape
 
     n, t, d, h = 2, 3, 5, 7
     lstm = Shape(n, t, d, h, "", "lstm")
@@ -320,6 +324,9 @@ def test_needed_bytes_of_an_lstm() -> None:
 
 def test_bad_layer_exits_2(capsys) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["bench", "--layer", "bilstm"])
+        main(["bench", "--layer", "peephole"])
     assert exc.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "invalid choice" in err
+    for layer in ("rnn", "lstm", "gru", "bilstm"):  # the registry's benchmarked layers
+        assert f"'{layer}'" in err

@@ -2,7 +2,7 @@
 
 - Threads: the kernels release the GIL, so layers in different threads run
   at once; each thread's results must be bitwise those of the same work done
-  serially, on both time-loop paths (``fastrnn._tuning``).
+  serially, on both time-loop paths (``fastrnn.tuning``).
 - One layer shared by two threads: the second call is refused with a clear
   RuntimeError and changes nothing.
 - Pickle: layers and the language model round-trip with params, grads,
@@ -20,6 +20,7 @@ numpy-BLAS path cannot depend on how many BLAS threads a call gets.)
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib
 import multiprocessing
 import pickle
@@ -33,8 +34,9 @@ import pytest
 
 import fastrnn
 import fastrnn_kernels
-import fastrnn.rnn
-from fastrnn import _tuning
+import fastrnn.layers.rnn
+from fastrnn.layers.recurrent import Loops
+from fastrnn import tuning as _tuning
 from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from fastrnn.lm.model import SimpleRnnlm
 from fastrnn.lm.optim import SGD, SharedParams
@@ -44,7 +46,7 @@ assert_equal = np.testing.assert_array_equal
 TIMEOUT = 120  # seconds; only a deadlock comes near it
 REFUSAL_TIMEOUT = 20  # a refused call returns at once; more means it waited
 
-# Shapes of the two time-loop paths (fastrnn._tuning): per-step products of
+# Shapes of the two time-loop paths (fastrnn.tuning): per-step products of
 # N * H * H <= NUMBA_STEP_MAX_MACS multiply-adds run in the Numba loop
 # (SciPy's BLAS called from Numba), larger ones in a Python loop on numpy's
 # BLAS (multi-threaded OpenBLAS).
@@ -129,7 +131,7 @@ def assert_tree_equal(got, want, path="state"):
         assert type(got) is type(want) and len(got) == len(want), path
         for i, (a, b) in enumerate(zip(got, want)):
             assert_tree_equal(a, b, f"{path}[{i}]")
-    elif isinstance(want, (fastrnn._guard.Layer, SimpleRnnlm)):
+    elif isinstance(want, (fastrnn.layers.base.Layer, SimpleRnnlm)):
         assert type(got) is type(want), path
         assert_tree_equal(snapshot(got), snapshot(want), path)
     else:
@@ -166,19 +168,27 @@ def test_cases_take_the_intended_path(case, monkeypatch):
     c = CASES[case]
     assert (c["N"] * c["H"] ** 2 <= _tuning.NUMBA_STEP_MAX_MACS) == NUMBA_PATH[case]
     calls = {}
-    for name in ("forward_steps", "backward_steps", "forward_step", "backward_step"):
-        real = getattr(fastrnn.rnn.k, name)
 
-        def counted(*args, _real=real, _name=name):
-            calls[_name] = calls.get(_name, 0) + 1
-            return _real(*args)
-        monkeypatch.setattr(fastrnn.rnn.k, name, counted)
+    def counted(loops, direction):
+        def wrap(field):
+            real = getattr(loops, field)
+
+            def count(*args):
+                key = f"{direction}.{field}"
+                calls[key] = calls.get(key, 0) + 1
+                return real(*args)
+            return count
+        return Loops(*(wrap(field) for field in Loops._fields))
+    cell = fastrnn.layers.rnn.CELL
+    monkeypatch.setattr(fastrnn.layers.rnn.TimeRNN, "cell", dataclasses.replace(
+        cell, forward=counted(cell.forward, "forward"),
+        backward=counted(cell.backward, "backward")))
     run_case(0, case)
     if NUMBA_PATH[case]:
-        assert calls == {"forward_steps": N_BLOCKS, "backward_steps": N_BLOCKS}
+        assert calls == {"forward.small": N_BLOCKS, "backward.small": N_BLOCKS}
     else:
         steps = N_BLOCKS * c["T"]
-        assert calls == {"forward_step": steps, "backward_step": steps}
+        assert calls == {"forward.step": steps, "backward.step": steps}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastrnn
-from fastrnn import _tuning, reference
+from fastrnn import reference, tuning as _tuning
 from fastrnn_kernels.products import aligned_copy
 from conftest import assert_close, make_params, outputs_scale, relayout
 

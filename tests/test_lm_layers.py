@@ -92,7 +92,7 @@ def test_affine_backward_through_checks_before_writing(rng):
     with pytest.raises(RuntimeError, match=r"backward_through\(\) called before forward\(\)"):
         aff.backward_through(loss)
     with pytest.raises(TypeError, match="loss must be a fastrnn.lm.TimeSoftmaxWithLoss, "
-                                        "got fastrnn.reference.TimeSoftmaxWithLoss"):
+                                        "got fastrnn.reference.lm.TimeSoftmaxWithLoss"):
         aff.backward_through(reference.TimeSoftmaxWithLoss())
     out = aff.forward(rng.standard_normal((2, 6, 3)))
     with pytest.raises(RuntimeError, match=r"called before the loss's forward\(\)"):
@@ -126,7 +126,7 @@ def test_affine_backward_through_checks_before_writing(rng):
 def test_affine_backward_through_restores_the_loss_on_failure(rng, monkeypatch):
     """If a product fails midway, the loss's exps come back as they were and
     both layers are free again."""
-    from fastrnn.lm import layers
+    from fastrnn.layers import lm as layers
 
     class FailingThirdMatmul:
         def __init__(self):

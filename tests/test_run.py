@@ -63,9 +63,9 @@ def test_run_replaces_the_books_layers_and_behaves_as_python(book, args, status)
     under_fastrnn = _run(book, "-m", "fastrnn", "run", "train.py", *args)
     assert under_python.returncode == under_fastrnn.returncode == status
     plain, fast = json.loads(under_python.stdout), json.loads(under_fastrnn.stdout)
-    assert plain["modules"] == ["fastrnn.reference"] * 3 + ["common.time_layers"]
-    assert fast["modules"] == ["fastrnn.lstm", "fastrnn.rnn", "fastrnn.dropout",
-                               "common.time_layers"]
+    assert plain["modules"] == ["fastrnn.reference.recurrent"] * 3 + ["common.time_layers"]
+    assert fast["modules"] == ["fastrnn.layers.lstm", "fastrnn.layers.rnn",
+                               "fastrnn.layers.dropout", "common.time_layers"]
     for key in ("argv", "name", "file"):
         assert fast[key] == plain[key], key
     assert under_fastrnn.stderr.strip() == \
@@ -78,7 +78,7 @@ def test_run_reports_a_script_that_raises_as_python_does(book):
     assert under_python.returncode == under_fastrnn.returncode == 1
     assert under_fastrnn.stderr.splitlines()[1:] == under_python.stderr.splitlines()
     assert under_fastrnn.stderr.rstrip().endswith("ValueError: from the script")
-    assert "_patch.py" not in under_fastrnn.stderr
+    assert "book.py" not in under_fastrnn.stderr
 
 
 def test_run_reports_a_script_that_does_not_compile_as_python_does(book):
@@ -87,7 +87,7 @@ def test_run_reports_a_script_that_does_not_compile_as_python_does(book):
     under_fastrnn = _run(book, "-m", "fastrnn", "run", "broken.py")
     assert under_python.returncode == under_fastrnn.returncode == 1
     assert under_fastrnn.stderr == under_python.stderr
-    assert "SyntaxError" in under_fastrnn.stderr and "_patch.py" not in under_fastrnn.stderr
+    assert "SyntaxError" in under_fastrnn.stderr and "book.py" not in under_fastrnn.stderr
 
 
 def test_run_says_when_nothing_was_replaced(book):

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastrnn
-from fastrnn import _tuning, reference
+from fastrnn import reference, tuning as _tuning
 from conftest import (assert_arrays_unchanged, assert_close, numeric_grad, outputs_scale,
                       relayout, snapshot_arrays)
 from layer_registry import BY_NAME, TIME_LAYERS
@@ -86,7 +86,7 @@ def test_matches_reference(spec, N, T, D, H, dtype, layout, stateful, seed):
     _assert_matches_reference(spec, params, xs, dhs, states, actual)
 
 
-# (N, H) of each time-loop path (see fastrnn._tuning), for every cell.
+# (N, H) of each time-loop path (see fastrnn.tuning), for every cell.
 PATH_SHAPES = {"one_row": [(1, 1), (1, 9), (1, 64)], "small": [(1, 65), (3, 16), (2, 100)],
                "large": [(20, 130), (1, 600)]}
 

@@ -7,7 +7,7 @@ loading and truncated-BPTT batches, and training (see ``fastrnn train``).
 """
 
 from .data import BPTTBatcher, Corpus, DataError, Vocabulary, builtin_corpus, load_corpus
-from .layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
+from ..layers.lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 from .model import BetterRnnlm, LanguageModel, ParamsFileError, Rnnlm, SimpleRnnlm
 from .optim import SGD, Adam, SharedParams, clip_grads
 from .train import TrainConfig, Trainer, compare_backends, perplexity

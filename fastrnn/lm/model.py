@@ -12,11 +12,11 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import reference
-from .._tuning import THROUGH_MIN_SCORES
-from ..dropout import TimeDropout
-from ..lstm import TimeLSTM
-from ..rnn import TimeRNN
-from .layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
+from ..tuning import THROUGH_MIN_SCORES
+from ..layers.dropout import TimeDropout
+from ..layers.lstm import TimeLSTM
+from ..layers.rnn import TimeRNN
+from ..layers.lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
 
 BACKENDS = ("fastrnn", "numpy")
 

@@ -23,7 +23,7 @@ import numpy as np
 from .._cli_checks import (PLOT_EXTENSIONS, SAVE_EXTENSIONS, UsageError, check_files,
                            check_interrupted, check_memory, check_plot_backend,
                            failure_status)
-from .._malloc import fix_malloc
+from ..bench.malloc import fix_malloc
 from . import data
 from .model import ParamsFileError, param_count
 from .train import (EVAL_TIME_SIZE, MAX_LR, PLOT_INTERVAL, History, TrainConfig, Trainer,

@@ -7,6 +7,8 @@ architecture around them.
 
 from __future__ import annotations
 
+from enum import Enum
+
 # Per-step products of at most this many multiply-adds run inside the Numba
 # time loop: OpenBLAS computes them on the calling thread (it starts its
 # threads above 4 * 65536 multiply-adds), so SciPy's BLAS pool, which Numba
@@ -27,20 +29,26 @@ ONE_ROW_MAX_H = 64
 THROUGH_MIN_SCORES = 150_000
 
 
-def time_loop_path(n_batch: int, d_h: int, gates: int) -> str:
+class LoopPath(str, Enum):
+    """Where a recurrent layer's time loop runs (``time_loop_path``)."""
+
+    ONE_ROW = "one_row"  # in Numba, with Numba's own product (one narrow sequence)
+    SMALL = "small"      # in Numba, with BLAS products on the calling thread
+    LARGE = "large"      # in Python: numpy's BLAS for each step's product, a
+    #                      Numba kernel for each step's elementwise part
+
+
+def time_loop_path(n_batch: int, d_h: int, gates: int) -> LoopPath:
     """Where a recurrent layer's time loop runs, for batch ``n_batch``,
     hidden size ``d_h`` and ``gates`` gate blocks (its per-step products
     multiply an (N, H) state by H x gates*H weights).
 
     Returns
     -------
-    "one_row": in Numba, with Numba's own product (one narrow sequence);
-    "small": in Numba, with BLAS products on the calling thread;
-    "large": in Python, numpy's BLAS for each step's product and a Numba
-    kernel for each step's elementwise part.
+    The ``LoopPath`` (a str enum: it equals "one_row", "small" or "large").
     """
     if n_batch == 1 and d_h <= ONE_ROW_MAX_H:
-        return "one_row"
+        return LoopPath.ONE_ROW
     if n_batch * d_h * d_h * gates <= NUMBA_STEP_MAX_MACS:
-        return "small"
-    return "large"
+        return LoopPath.SMALL
+    return LoopPath.LARGE

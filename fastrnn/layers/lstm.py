@@ -11,37 +11,35 @@ import numpy as np
 
 from fastrnn_kernels import lstm as k
 
-from .recurrent import Cell, Step, TimeRecurrent
+from .recurrent import Cell, Loops, Step, TimeRecurrent
 
 
-def _forward(path, wh, b, h, c, gates, hs, saved):
-    cs, = saved
-    work = np.empty((h.shape[0], wh.shape[1]), dtype=h.dtype)
-    if path == "one_row":
-        k.forward_steps_one_row(wh, b, h, c, gates, hs, cs, work)
-    elif path == "small":
-        k.forward_steps(wh, b, h, c, gates, hs, cs, work)
-    else:
-        for t in range(hs.shape[1]):
-            np.matmul(h, wh, out=work)
-            k.forward_step(work, b, h, c, gates, hs, cs, t)
+def _forward_args(wh, b, h, c, tape):
+    cs, = tape.saved  # every step's c
+    return wh, b, h, c, tape.gates, tape.hs, cs, np.empty((h.shape[0], wh.shape[1]), h.dtype)
 
 
-def _backward(path, wh_t, h0, c0, hs, gates, saved, dhs, dh, dc, da):
-    cs, = saved
-    work = np.empty((h0.shape[0], wh_t.shape[0]), dtype=h0.dtype)
-    if path == "one_row":
-        k.backward_steps_one_row(wh_t, dhs, gates, cs, c0, dh, dc, da, work)
-    elif path == "small":
-        k.backward_steps(wh_t, dhs, gates, cs, c0, dh, dc, da, work)
-    else:
-        for t in range(hs.shape[1] - 1, -1, -1):
-            k.backward_step(dhs, gates, cs, c0, dh, dc, da, work, t)
-            np.matmul(work, wh_t, out=dh)
+def _forward_step(wh, b, h, c, gates, hs, cs, work, t):
+    np.matmul(h, wh, out=work)
+    k.forward_step(work, b, h, c, gates, hs, cs, t)
 
 
-# saved[0]: every step's c.
-CELL = Cell(name="LSTM", gates=4, has_c=True, saved=1, forward=_forward, backward=_backward)
+def _backward_args(wh_t, tape, dhs, dh, dc, da):
+    cs, = tape.saved
+    work = np.empty((dh.shape[0], wh_t.shape[0]), dtype=dh.dtype)
+    return wh_t, dhs, tape.gates, cs, tape.c0, dh, dc, da, work
+
+
+def _backward_step(wh_t, dhs, gates, cs, c0, dh, dc, da, work, t):
+    k.backward_step(dhs, gates, cs, c0, dh, dc, da, work, t)
+    np.matmul(work, wh_t, out=dh)
+
+
+CELL = Cell(name="LSTM", gates=4, has_c=True, saved=1,
+            forward_args=_forward_args,
+            forward=Loops(k.forward_steps_one_row, k.forward_steps, _forward_step),
+            backward_args=_backward_args,
+            backward=Loops(k.backward_steps_one_row, k.backward_steps, _backward_step))
 
 
 class LSTM(Step):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._guard import Layer
-from ._validate import as_input, check_params
-from .lstm import TimeLSTM
+from .base import Layer
+from .validate import as_input, check_params
+from .lstm import CELL, TimeLSTM
 from .recurrent import check_backward_params
 
 
@@ -28,6 +28,9 @@ class TimeBiLSTM(Layer):
     params, grads : the two layers' lists, concatenated (six arrays each,
         the very same objects).
     """
+
+    cell = CELL  # each direction's
+    directions = 2
 
     def __init__(self, Wx1: np.ndarray, Wh1: np.ndarray, b1: np.ndarray,
                  Wx2: np.ndarray, Wh2: np.ndarray, b2: np.ndarray,

@@ -21,11 +21,41 @@ import numpy as np
 
 from fastrnn_kernels.products import sum_rows
 
-from ._guard import Layer
-from ._tuning import time_loop_path
-from ._validate import as_input, check_grads, check_params
+from .base import Layer
+from ..tuning import LoopPath, time_loop_path
+from .validate import as_input, check_grads, check_params
 
 Params = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+class Loops(NamedTuple):
+    """One direction of a cell's time loop, one function per ``LoopPath``.
+
+    All three take the same arguments, the tuple the cell's ``*_args``
+    function builds; ``step`` then takes the step index t.
+
+    Attributes
+    ----------
+    one_row : Numba kernel that runs every step, with Numba's own product.
+    small : Numba kernel that runs every step, with ``np.dot`` per step.
+    step : Python function that runs step t on the large path: numpy's
+        matmul for the product, then the cell's per-step kernel(s).
+    """
+
+    one_row: Callable[..., None]
+    small: Callable[..., None]
+    step: Callable[..., None]
+
+
+class Tape(NamedTuple):
+    """What a forward keeps for its backward (all C-contiguous, checked)."""
+
+    xs: np.ndarray           # (N, T, D) inputs, in the params' dtype
+    h0: np.ndarray           # (N, H) initial h
+    c0: np.ndarray | None    # (N, H) initial c, or None without c
+    hs: np.ndarray           # (N, T, H) all h
+    gates: np.ndarray        # (N, T, G*H), x_t @ Wx on entry; what the backward reads
+    saved: tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True)
@@ -38,16 +68,20 @@ class Cell:
     gates : G, the number of H-wide blocks in Wx (D, G*H), Wh and b.
     has_c : True if the cell carries a cell state c beside h (LSTM).
     saved : how many (N, T, H) arrays besides hs the forward keeps.
-    forward : ``forward(path, wh, b, h, c, gates, hs, saved)`` runs the time
-        loop: ``gates`` (N, T, G*H) holds x_t @ Wx on entry (for G = 1 it is
-        hs itself), h and c (None without c) the initial states; on return
-        hs and ``saved`` are filled, h and c hold the last states, and
-        ``gates`` whatever the backward reads.
-    backward : ``backward(path, wh_t, h0, c0, hs, gates, saved, dhs, dh, dc, da)``
-        runs the reverse time loop: writes the gradient with respect to each
-        step's gate inputs into ``da`` (N, T, G*H), and leaves in dh (zero on
-        entry) and dc (the last c's gradient on entry) those of h0 and c0.
-        ``wh_t`` is Wh.T, C-contiguous; the backward may not write to it.
+    forward_args : ``forward_args(wh, b, h, c, tape)`` -> the arguments of
+        the ``forward`` loops (the arrays they read and write, workspaces
+        made here). On entry ``tape.gates`` holds x_t @ Wx (for G = 1 it is
+        ``tape.hs`` itself), h and c (None without c) the initial states;
+        the loops fill ``tape.hs`` and ``tape.saved``, leave the last states
+        in h and c, and in ``tape.gates`` whatever the backward reads.
+    forward : the forward time loop (``Loops``).
+    backward_args : ``backward_args(wh_t, tape, dhs, dh, dc, da)`` -> the
+        arguments of the ``backward`` loops, which write the gradient with
+        respect to each step's gate inputs into ``da`` (N, T, G*H) and leave
+        in dh (zero on entry) and dc (the last c's gradient on entry, None
+        without c) those of h0 and c0. ``wh_t`` is Wh.T, C-contiguous; the
+        loops may not write to it.
+    backward : the reverse time loop (``Loops``; steps run from T-1 to 0).
     wh_inputs : for dWh, the blocks of Wh's columns and what multiplies each
         per step: ``(first block, end block, source)``, where source -1 is
         h_{t-1} and k >= 0 is ``saved[k]``; None: h_{t-1} for all blocks.
@@ -57,20 +91,24 @@ class Cell:
     gates: int
     has_c: bool
     saved: int
-    forward: Callable[..., None]
-    backward: Callable[..., None]
+    forward_args: Callable[..., tuple]
+    forward: Loops
+    backward_args: Callable[..., tuple]
+    backward: Loops
     wh_inputs: tuple[tuple[int, int, int], ...] | None = None
 
 
-class Tape(NamedTuple):
-    """What a forward keeps for its backward (all C-contiguous, checked)."""
-
-    xs: np.ndarray           # (N, T, D) inputs, in the params' dtype
-    h0: np.ndarray           # (N, H) initial h
-    c0: np.ndarray | None    # (N, H) initial c, or None without c
-    hs: np.ndarray           # (N, T, H) all h
-    gates: np.ndarray        # (N, T, G*H), what the cell's backward reads
-    saved: tuple[np.ndarray, ...]
+def run_loop(loops: Loops, path: LoopPath, args: tuple, n_steps: int,
+             reverse: bool = False) -> None:
+    """Run a time loop on the path ``time_loop_path`` chose: the one
+    dispatcher of every cell's loops."""
+    if path is LoopPath.ONE_ROW:
+        loops.one_row(*args)
+    elif path is LoopPath.SMALL:
+        loops.small(*args)
+    else:
+        for t in (range(n_steps - 1, -1, -1) if reverse else range(n_steps)):
+            loops.step(*args, t)
 
 
 def forward(cell: Cell, params: Params, xs: np.ndarray, h0: np.ndarray,
@@ -82,14 +120,15 @@ def forward(cell: Cell, params: Params, xs: np.ndarray, h0: np.ndarray,
     hs = np.empty((n_batch, n_steps, d_h), dtype=wh.dtype)
     gates = hs if cell.gates == 1 else np.empty((n_batch, n_steps, width), dtype=wh.dtype)
     saved = tuple(np.empty_like(hs) for _ in range(cell.saved))
+    tape = Tape(xs, h0, c0, hs, gates, saved)
     h = h0.copy()
     c = None if c0 is None else c0.copy()
     if hs.size:
         # The input projection of all steps is one GEMM.
         np.matmul(xs.reshape(-1, d_in), wx, out=gates.reshape(-1, width))
-        cell.forward(time_loop_path(n_batch, d_h, cell.gates), wh, b, h, c, gates, hs,
-                     saved)
-    return h, c, Tape(xs, h0, c0, hs, gates, saved)
+        run_loop(cell.forward, time_loop_path(n_batch, d_h, cell.gates),
+                 cell.forward_args(wh, b, h, c, tape), n_steps)
+    return h, c, tape
 
 
 def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
@@ -117,8 +156,8 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
     # Every step multiplies by Wh.T: one C-contiguous copy makes those
     # products plain GEMMs, which OpenBLAS runs faster than on the view.
     wh_t = wh.T.copy()
-    cell.backward(time_loop_path(n_batch, d_h, cell.gates), wh_t, h0, c0, hs, gates, saved,
-                  dhs, dh, dc, da)
+    run_loop(cell.backward, time_loop_path(n_batch, d_h, cell.gates),
+             cell.backward_args(wh_t, tape, dhs, dh, dc, da), n_steps, reverse=True)
     # The rest is one GEMM or reduction over all steps.
     flat = da.reshape(-1, width)
     np.matmul(flat, wx.T, out=dxs.reshape(-1, d_in))
@@ -244,6 +283,7 @@ class TimeRecurrent(Layer):
     """
 
     cell: Cell
+    directions = 1  # one cell over the sequence (TimeBiLSTM: 2)
 
     def __init__(self, Wx: np.ndarray, Wh: np.ndarray, b: np.ndarray,
                  stateful: bool = False) -> None:

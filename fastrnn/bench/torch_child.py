@@ -1,5 +1,5 @@
 """PyTorch's side of ``fastrnn bench``: the same layer in ``torch.nn``, timed
-in a child process (``python -m fastrnn.bench_torch --torch-child JSON``).
+in a child process (``python -m fastrnn.bench.torch_child --torch-child JSON``).
 
 fastrnn never imports torch itself: the child does, and the benchmark
 suite passes its own ``torch`` module to ``torch_rnn``/``torch_layer``.
@@ -16,14 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ._malloc import fix_malloc
-from .bench import KINDS, make_inputs, time_alternating
+from .malloc import fix_malloc
+from .measure import kind, make_inputs, time_alternating
 from .shapes import Shape
-
-# Gate blocks in torch's weights, as indices of the book's blocks: torch's
-# LSTM has i, f, g, o where the book has f, g, i, o; torch's GRU r, z, n
-# where the book has z, r, h~.
-TORCH_GATE_ORDER = {"RNN": (0,), "LSTM": (2, 0, 1, 3), "GRU": (1, 0, 2)}
 
 
 def torch_available() -> bool:
@@ -43,7 +38,7 @@ def measure_torch(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
     Raises ``RuntimeError`` if the child fails, times out, or its hs differ
     from the reference's (a wrong weight mapping).
     """
-    args = [sys.executable, "-m", "fastrnn.bench_torch", "--torch-child",
+    args = [sys.executable, "-m", "fastrnn.bench.torch_child", "--torch-child",
             json.dumps(dict(shape=list(shape), dtype=np.dtype(dtype).name, seed=seed,
                             budget=budget, forward_only=forward_only))]
     # cwd: a private empty folder. `python -m` imports from its working
@@ -103,15 +98,15 @@ def torch_layer(torch: Any, layer: str, *params: np.ndarray) -> Any:
     """
     if layer == "rnn":
         return torch_rnn(torch, *params)
-    kind = KINDS[layer]
+    k = kind(layer)
     d, h = params[0].shape[0], params[1].shape[0]
-    module = getattr(torch.nn, kind.torch_module)(
-        d, h, batch_first=True, bidirectional=kind.directions == 2,
+    module = getattr(torch.nn, k.torch.module)(
+        d, h, batch_first=True, bidirectional=k.torch.bidirectional,
         dtype=getattr(torch, params[0].dtype.name))
-    order = TORCH_GATE_ORDER[kind.torch_module]
+    order = k.torch.gate_order
     cols = np.concatenate([np.arange(k * h, (k + 1) * h) for k in order])
     with torch.no_grad():
-        for direction, suffix in enumerate(("", "_reverse")[:kind.directions]):
+        for direction, suffix in enumerate(("", "_reverse")[:k.directions]):
             wx, wh, b = params[3 * direction:3 * direction + 3]
             getattr(module, "weight_ih_l0" + suffix).copy_(
                 torch.from_numpy(np.ascontiguousarray(wx[:, cols].T)))
@@ -129,7 +124,7 @@ def _torch_child(request: dict) -> dict:
     fix_malloc()  # as in the parent, for the same conditions
     shape = Shape(*request["shape"])
     dtype = request["dtype"]
-    kind = KINDS[shape.layer]
+    k = kind(shape.layer)
     *params, xs, dhs = make_inputs(shape, dtype, request["seed"])
     for k in range(2, len(params), 3):  # nonzero biases: the check below sees them
         params[k] = np.linspace(-0.5, 0.5, params[k].size).astype(dtype)
@@ -153,8 +148,8 @@ def _torch_child(request: dict) -> dict:
 
     hs = forward().numpy()  # from zero states, as the reference's below
     diff = None
-    if kind.torch_matches:
-        expected = kind.reference(*params).forward(xs)
+    if k.torch.same_formula:
+        expected = k.reference(*params).forward(xs)
         diff = float(np.max(np.abs(hs - expected), initial=0.0))
     call = forward if request["forward_only"] or shape.stateful else forward_backward
     call()  # warm-up
@@ -164,9 +159,9 @@ def _torch_child(request: dict) -> dict:
 
 
 def _main(argv: list[str]) -> int:
-    """``python -m fastrnn.bench_torch --torch-child JSON``: the PyTorch child process."""
+    """``python -m fastrnn.bench.torch_child --torch-child JSON``: the PyTorch child process."""
     if len(argv) != 2 or argv[0] != "--torch-child":
-        print("usage: python -m fastrnn.bench_torch --torch-child JSON (used by fastrnn bench)",
+        print("usage: python -m fastrnn.bench.torch_child --torch-child JSON (used by fastrnn bench)",
               file=sys.stderr)
         return 2
     print(json.dumps(_torch_child(json.loads(argv[1]))))

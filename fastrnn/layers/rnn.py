@@ -6,35 +6,33 @@ import numpy as np
 
 from fastrnn_kernels import rnn as k
 
-from .recurrent import Cell, Step, TimeRecurrent
+from .recurrent import Cell, Loops, Step, TimeRecurrent
 
 
-def _forward(path, wh, b, h, c, gates, hs, saved):
-    # gates is hs: x_t @ Wx on entry, tanh(...) written over it.
-    work = np.empty_like(h)
-    if path == "one_row":
-        k.forward_steps_one_row(wh, b, h, hs, work)
-    elif path == "small":
-        k.forward_steps(wh, b, h, hs, work)
-    else:
-        for t in range(hs.shape[1]):
-            np.matmul(h, wh, out=work)
-            k.forward_step(work, b, h, hs, t)
+def _forward_args(wh, b, h, c, tape):
+    # tape.gates is tape.hs: x_t @ Wx on entry, tanh(...) written over it.
+    return wh, b, h, tape.hs, np.empty_like(h)
 
 
-def _backward(path, wh_t, h0, c0, hs, gates, saved, dhs, dh, dc, da):
-    work = np.empty_like(h0)
-    if path == "one_row":
-        k.backward_steps_one_row(wh_t, hs, dhs, dh, da, work)
-    elif path == "small":
-        k.backward_steps(wh_t, hs, dhs, dh, da, work)
-    else:
-        for t in range(hs.shape[1] - 1, -1, -1):
-            k.backward_step(dhs, hs, dh, da, work, t)
-            np.matmul(work, wh_t, out=dh)
+def _forward_step(wh, b, h, hs, work, t):
+    np.matmul(h, wh, out=work)
+    k.forward_step(work, b, h, hs, t)
 
 
-CELL = Cell(name="RNN", gates=1, has_c=False, saved=0, forward=_forward, backward=_backward)
+def _backward_args(wh_t, tape, dhs, dh, dc, da):
+    return wh_t, tape.hs, dhs, dh, da, np.empty_like(dh)
+
+
+def _backward_step(wh_t, hs, dhs, dh, da, work, t):
+    k.backward_step(dhs, hs, dh, da, work, t)
+    np.matmul(work, wh_t, out=dh)
+
+
+CELL = Cell(name="RNN", gates=1, has_c=False, saved=0,
+            forward_args=_forward_args,
+            forward=Loops(k.forward_steps_one_row, k.forward_steps, _forward_step),
+            backward_args=_backward_args,
+            backward=Loops(k.backward_steps_one_row, k.backward_steps, _backward_step))
 
 
 class RNN(Step):

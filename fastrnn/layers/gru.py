@@ -12,51 +12,48 @@ import numpy as np
 
 from fastrnn_kernels import gru as k
 
-from .recurrent import Cell, Step, TimeRecurrent
+from .recurrent import Cell, Loops, Step, TimeRecurrent
 
 
-def _forward(path, wh, b, h, c, gates, hs, saved):
-    rhs, = saved
+def _forward_args(wh, b, h, c, tape):
+    rhs, = tape.saved  # every step's r * h_prev
     d_h = h.shape[1]
     wh_zr = np.ascontiguousarray(wh[:, :2 * d_h])
     wh_h = np.ascontiguousarray(wh[:, 2 * d_h:])
     work_zr = np.empty((h.shape[0], 2 * d_h), dtype=h.dtype)
-    rh = np.empty_like(h)
-    work_h = np.empty_like(h)
-    if path == "one_row":
-        k.forward_steps_one_row(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h)
-    elif path == "small":
-        k.forward_steps(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h)
-    else:
-        for t in range(hs.shape[1]):
-            np.matmul(h, wh_zr, out=work_zr)
-            k.forward_gates(work_zr, b, h, gates, rhs, rh, t)
-            np.matmul(rh, wh_h, out=work_h)
-            k.forward_state(work_h, b, h, gates, hs, t)
+    return (wh_zr, wh_h, b, h, tape.gates, tape.hs, rhs, work_zr, np.empty_like(h),
+            np.empty_like(h))
 
 
-def _backward(path, wh_t, h0, c0, hs, gates, saved, dhs, dh, dc, da):
-    d_h = h0.shape[1]
+def _forward_step(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h, t):
+    np.matmul(h, wh_zr, out=work_zr)
+    k.forward_gates(work_zr, b, h, gates, rhs, rh, t)
+    np.matmul(rh, wh_h, out=work_h)
+    k.forward_state(work_h, b, h, gates, hs, t)
+
+
+def _backward_args(wh_t, tape, dhs, dh, dc, da):
+    d_h = dh.shape[1]
     wh_t_zr, wh_t_h = wh_t[:2 * d_h], wh_t[2 * d_h:]  # row blocks: C-contiguous views
-    work_zr = np.empty((h0.shape[0], 2 * d_h), dtype=h0.dtype)
-    work_h = np.empty_like(h0)
-    drh = np.empty_like(h0)
-    if path == "one_row":
-        k.backward_steps_one_row(wh_t_zr, wh_t_h, dhs, gates, hs, h0, dh, da, work_zr,
-                                 work_h, drh)
-    elif path == "small":
-        k.backward_steps(wh_t_zr, wh_t_h, dhs, gates, hs, h0, dh, da, work_zr, work_h, drh)
-    else:
-        for t in range(hs.shape[1] - 1, -1, -1):
-            k.backward_state(dhs, gates, hs, h0, dh, da, work_h, t)
-            np.matmul(work_h, wh_t_h, out=drh)
-            k.backward_gates(gates, hs, h0, drh, dh, da, work_zr, t)
-            np.matmul(work_zr, wh_t_zr, out=drh)
-            dh += drh
+    work_zr = np.empty((dh.shape[0], 2 * d_h), dtype=dh.dtype)
+    return (wh_t_zr, wh_t_h, dhs, tape.gates, tape.hs, tape.h0, dh, da, work_zr,
+            np.empty_like(dh), np.empty_like(dh))
 
 
-# saved[0]: every step's r * h_prev, which multiplies Whh (dWhh's input).
-CELL = Cell(name="GRU", gates=3, has_c=False, saved=1, forward=_forward, backward=_backward,
+def _backward_step(wh_t_zr, wh_t_h, dhs, gates, hs, h0, dh, da, work_zr, work_h, drh, t):
+    k.backward_state(dhs, gates, hs, h0, dh, da, work_h, t)
+    np.matmul(work_h, wh_t_h, out=drh)
+    k.backward_gates(gates, hs, h0, drh, dh, da, work_zr, t)
+    np.matmul(work_zr, wh_t_zr, out=drh)
+    dh += drh
+
+
+# dWh: the z and r blocks are multiplied by h_{t-1}, the h~ block by saved[0].
+CELL = Cell(name="GRU", gates=3, has_c=False, saved=1,
+            forward_args=_forward_args,
+            forward=Loops(k.forward_steps_one_row, k.forward_steps, _forward_step),
+            backward_args=_backward_args,
+            backward=Loops(k.backward_steps_one_row, k.backward_steps, _backward_step),
             wh_inputs=((0, 2, -1), (2, 3, 0)))
 
 

@@ -6,8 +6,8 @@ import numbers
 
 import numpy as np
 
-from ._guard import Layer
-from ._validate import as_input, check_float_array
+from .base import Layer
+from .validate import as_input, check_float_array
 from fastrnn_kernels.dropout import dropout_forward
 
 

@@ -1,0 +1,97 @@
+"""The one list of fastrnn's layers, which everything else reads.
+
+Each ``Entry`` says where a layer's class lives, which of the book's modules
+it stands in for, and how it is benchmarked. From this list come the public
+names (``fastrnn.__all__``), the book facades (``fastrnn.time_layers``),
+what ``fastrnn.patch`` and ``fastrnn run`` swap, the registry of the
+recurrent-layer tests (``tests/layer_registry.py``) and the choices of
+``fastrnn bench --layer``. The classes are imported only when asked for
+(``load``), so reading the list costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Torch:
+    """PyTorch's module of the same layer, for the benchmark's comparison.
+
+    Attributes
+    ----------
+    module : the ``torch.nn`` class ("RNN", "LSTM", "GRU").
+    gate_order : torch's gate blocks, as indices of the book's blocks (the
+        LSTM's book order is f, g, i, o and torch's i, f, g, o: (2, 0, 1, 3)).
+    same_formula : whether torch computes the book's formula. If not (GRU),
+        the comparison is of speed alone, on weights of the same shapes.
+    bidirectional : a bidirectional torch module (TimeBiLSTM).
+    """
+
+    module: str
+    gate_order: tuple[int, ...] = (0,)
+    same_formula: bool = True
+    bidirectional: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One of fastrnn's layers.
+
+    Attributes
+    ----------
+    name : the class name, the book's and fastrnn's (and ``fastrnn.reference``'s).
+    module : the fastrnn module that defines the class.
+    book : the book's module it stands in for ("time_layers"), or None for
+        a layer that is fastrnn's own API only.
+    step : for a recurrent time layer, the name of its one-step layer
+        (``TimeLSTM``: "LSTM"); the recurrent-layer tests take these.
+    bench : the ``fastrnn bench --layer`` (and ``Shape.layer``) key of a
+        benchmarked layer, or None.
+    torch : PyTorch's equivalent module, or None.
+    """
+
+    name: str
+    module: str
+    book: str | None = "time_layers"
+    step: str | None = None
+    bench: str | None = None
+    torch: Torch | None = None
+
+
+_LSTM_TORCH_ORDER = (2, 0, 1, 3)  # torch's i, f, g, o from the book's f, g, i, o
+
+LAYERS: tuple[Entry, ...] = (
+    Entry("RNN", "fastrnn.layers.rnn"),
+    Entry("TimeRNN", "fastrnn.layers.rnn", step="RNN", bench="rnn", torch=Torch("RNN")),
+    Entry("LSTM", "fastrnn.layers.lstm"),
+    Entry("TimeLSTM", "fastrnn.layers.lstm", step="LSTM", bench="lstm",
+          torch=Torch("LSTM", _LSTM_TORCH_ORDER)),
+    Entry("GRU", "fastrnn.layers.gru"),
+    Entry("TimeGRU", "fastrnn.layers.gru", step="GRU", bench="gru",
+          torch=Torch("GRU", (1, 0, 2), same_formula=False)),
+    Entry("TimeBiLSTM", "fastrnn.layers.bilstm", bench="bilstm",
+          torch=Torch("LSTM", _LSTM_TORCH_ORDER, bidirectional=True)),
+    Entry("TimeDropout", "fastrnn.layers.dropout"),
+    Entry("TimeEmbedding", "fastrnn.layers.lm", book=None),
+    Entry("TimeAffine", "fastrnn.layers.lm", book=None),
+    Entry("TimeSoftmaxWithLoss", "fastrnn.layers.lm", book=None),
+)
+
+BY_NAME: dict[str, Entry] = {e.name: e for e in LAYERS}
+
+
+def load(name: str) -> type:
+    """fastrnn's class ``name`` (imports its module on first use)."""
+    return getattr(importlib.import_module(BY_NAME[name].module), name)
+
+
+def book_names(book: str) -> list[str]:
+    """The names of the layers that stand in for the book's module ``book``."""
+    return [e.name for e in LAYERS if e.book == book]
+
+
+def bench_layers() -> dict[str, Entry]:
+    """The benchmarked layers, by their ``fastrnn bench --layer`` key."""
+    return {e.bench: e for e in LAYERS if e.bench is not None}
