@@ -6,7 +6,7 @@ names (``fastrnn.__all__``), the book facades (``fastrnn.time_layers``),
 what ``fastrnn.patch`` and ``fastrnn run`` swap, the registry of the
 recurrent-layer tests (``tests/layer_registry.py``) and the choices of
 ``fastrnn bench --layer``. The classes are imported only when asked for
-(``load``), so reading the list costs nothing.
+(``load``, ``load_reference``), so reading the list costs nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ class Entry:
     bench : the ``fastrnn bench --layer`` (and ``Shape.layer``) key of a
         benchmarked layer, or None.
     torch : PyTorch's equivalent module, or None.
+    reference : the module of its numpy oracle (a class of the same name),
+        for the tests and benchmarks: ``fastrnn.reference`` for the book's
+        layers; a layer that is not the book's names its own.
     """
 
     name: str
@@ -58,6 +61,7 @@ class Entry:
     step: str | None = None
     bench: str | None = None
     torch: Torch | None = None
+    reference: str = "fastrnn.reference"
 
 
 _LSTM_TORCH_ORDER = (2, 0, 1, 3)  # torch's i, f, g, o from the book's f, g, i, o
@@ -85,6 +89,11 @@ BY_NAME: dict[str, Entry] = {e.name: e for e in LAYERS}
 def load(name: str) -> type:
     """fastrnn's class ``name`` (imports its module on first use)."""
     return getattr(importlib.import_module(BY_NAME[name].module), name)
+
+
+def load_reference(name: str) -> type:
+    """The numpy oracle of fastrnn's class ``name``."""
+    return getattr(importlib.import_module(BY_NAME[name].reference), name)
 
 
 def book_names(book: str) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fastrnn import reference, registry
+from fastrnn import registry
 from conftest import make_params
 
 
@@ -50,8 +50,8 @@ class Spec:
 
 def _spec(entry):
     fast = registry.load(entry.name)
-    return Spec(entry.name, fast, getattr(reference, entry.name), registry.load(entry.step),
-                getattr(reference, entry.step), fast.cell.gates, fast.cell.has_c)
+    return Spec(entry.name, fast, registry.load_reference(entry.name), registry.load(entry.step),
+                registry.load_reference(entry.step), fast.cell.gates, fast.cell.has_c)
 
 
 TIME_LAYERS = [_spec(e) for e in registry.LAYERS if e.step is not None]

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .. import reference
-from ..registry import Torch, bench_layers, load
+from ..registry import Torch, bench_layers, load, load_reference
 
 # Multiples of N*T*(D+H)*G*H: one multiply-add per weight per sample and step
 # forward (2 flops); backward two products of the same size.
@@ -53,7 +52,7 @@ def kind(layer: str) -> LayerKind:
     """The ``LayerKind`` of the ``fastrnn bench --layer`` key ``layer``."""
     entry = bench_layers()[layer]  # KeyError: not a benchmarked layer
     cls = load(entry.name)
-    return LayerKind(entry.name, cls, getattr(reference, entry.name), cls.cell,
+    return LayerKind(entry.name, cls, load_reference(entry.name), cls.cell,
                      cls.directions, entry.torch)
 
 
