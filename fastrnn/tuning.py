@@ -22,6 +22,10 @@ NUMBA_STEP_MAX_MACS = 4 * 65536
 # float32, 0.24 against 0.42 us in float64; even from H = 100 on).
 ONE_ROW_MAX_H = 64
 
+# A recurrent layer's backward over at least this many steps multiplies by
+# a C-contiguous copy of Wh.T; over fewer, by the transposed view of Wh.
+TRANSPOSED_COPY_MIN_STEPS = 4
+
 # From this many scores (N * T * V) on, SimpleRnnlm's fastrnn backward takes
 # TimeAffine.backward_through, which skips the loss's gradient array: 4-8%
 # faster at vocabulary 10,000; around 10 * 5 * 3000 its extra small numpy

@@ -91,12 +91,18 @@ PATH_SHAPES = {"one_row": [(1, 1), (1, 9), (1, 64)], "small": [(1, 65), (3, 16),
                "large": [(20, 130), (1, 600)]}
 
 
+# Backwards over fewer steps than this multiply by the transposed view of Wh,
+# over more by a C-contiguous copy: every path is tested with both.
+FEW, MANY = _tuning.TRANSPOSED_COPY_MIN_STEPS - 1, _tuning.TRANSPOSED_COPY_MIN_STEPS
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("steps", ["few", "many"])
 @pytest.mark.parametrize("path", list(PATH_SHAPES))
 @pytest.mark.parametrize("spec", SPECS)
-def test_every_time_loop_path_matches_reference(spec, path, dtype):
+def test_every_time_loop_path_matches_reference(spec, path, steps, dtype):
     for N, H in PATH_SHAPES[path]:
-        T = 3 if path == "large" else 40
+        T = FEW if steps == "few" else MANY if path == "large" else 40
         assert _tuning.time_loop_path(N, H, spec.gates) == path
         rng, params, xs, dhs = _problem(spec, N, T, 7, H, dtype, seed=N * H)
         states = _states(spec, rng, N, H, dtype)

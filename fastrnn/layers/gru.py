@@ -34,7 +34,9 @@ def _forward_step(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h, t):
 
 def _backward_args(wh_t, tape, dhs, dh, dc, da):
     d_h = dh.shape[1]
-    wh_t_zr, wh_t_h = wh_t[:2 * d_h], wh_t[2 * d_h:]  # row blocks: C-contiguous views
+    # Row blocks: views of a C-contiguous wh_t; copies of a transposed view.
+    wh_t_zr = np.ascontiguousarray(wh_t[:2 * d_h])
+    wh_t_h = np.ascontiguousarray(wh_t[2 * d_h:])
     work_zr = np.empty((dh.shape[0], 2 * d_h), dtype=dh.dtype)
     return (wh_t_zr, wh_t_h, dhs, tape.gates, tape.hs, tape.h0, dh, da, work_zr,
             np.empty_like(dh), np.empty_like(dh))

@@ -22,7 +22,7 @@ import numpy as np
 from fastrnn_kernels.products import sum_rows
 
 from .base import Layer
-from ..tuning import LoopPath, time_loop_path
+from ..tuning import TRANSPOSED_COPY_MIN_STEPS, LoopPath, time_loop_path
 from .validate import as_input, check_grads, check_params
 
 Params = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -153,26 +153,35 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
             g[...] = 0
         return dxs, dh, dc
     da = np.empty((n_batch, n_steps, width), dtype=wh.dtype)
-    # Every step multiplies by Wh.T: one C-contiguous copy makes those
-    # products plain GEMMs, which OpenBLAS runs faster than on the view.
-    wh_t = wh.T.copy()
+    # Every step multiplies by Wh.T. Over many steps a C-contiguous copy
+    # pays for itself (OpenBLAS runs the plain product faster than the one
+    # on the transposed view); over a few it costs more than it saves.
+    private = n_steps >= TRANSPOSED_COPY_MIN_STEPS
+    wh_t = wh.T.copy() if private else wh.T
     run_loop(cell.backward, time_loop_path(n_batch, d_h, cell.gates),
              cell.backward_args(wh_t, tape, dhs, dh, dc, da), n_steps, reverse=True)
     # The rest is one GEMM or reduction over all steps.
     flat = da.reshape(-1, width)
     np.matmul(flat, wx.T, out=dxs.reshape(-1, d_in))
-    np.matmul(xs.reshape(-1, d_in).T, flat, out=dwx)
+    _at_b(xs.reshape(-1, d_in), flat, dwx)
     sum_rows(flat, db)
-    # wh_t is no longer needed: scratch for the products below (numpy's
-    # matmul leaves BLAS for a slow loop when its output is a column slice,
-    # so a block of columns is computed here first, then copied).
-    scratch = wh_t.reshape(-1)
+    # Scratch for the products below: numpy's matmul leaves BLAS for a slow
+    # loop when its output is a column slice, so a block of columns is
+    # computed here first, then copied. A private wh_t is no longer needed.
+    scratch = wh_t.reshape(-1) if private else None
     for first, end, source in cell.wh_inputs or ((0, cell.gates, -1),):
         cols = slice(first * d_h, end * d_h)
         n_cols = cols.stop - cols.start
-        out = dwh if n_cols == width else scratch[:d_h * n_cols].reshape(d_h, n_cols)
+        if n_cols == width:
+            out = dwh
+        else:
+            if scratch is None:
+                scratch = np.empty(d_h * width, dtype=wh.dtype)
+            out = scratch[:d_h * n_cols].reshape(d_h, n_cols)
         if source >= 0:
-            np.matmul(saved[source].reshape(-1, d_h).T, flat[:, cols], out=out)
+            _at_b(saved[source].reshape(-1, d_h), flat[:, cols], out)
+        elif n_steps == 1:  # h_{t-1} is h0
+            _at_b(h0, flat[:, cols], out)
         else:
             # sum over t of h_{t-1}.T @ da_t. In the flattened (N*T, .)
             # layout, row r of hs is h_{t-1} of row r + 1 of da, except
@@ -183,15 +192,20 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
             da0 = flat[::n_steps, cols].copy()
             flat[::n_steps, cols] = 0
             np.matmul(hs.reshape(-1, d_h)[:-1].T, flat[1:, cols], out=out)
-            if out is dwh:
-                h0_term = scratch.reshape(d_h, width)
-                np.matmul(h0.T, da0, out=h0_term)
-                out += h0_term
-            else:
-                out += h0.T @ da0
+            out += h0.T @ da0
         if out is not dwh:
             dwh[:, cols] = out
     return dxs, dh, dc
+
+
+def _at_b(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """``out = a.T @ b`` for 2-D ``a`` (R, K) and ``b`` (R, M). For one row
+    it is an outer product, done as one: numpy's matmul runs a slow loop
+    on the (K, 1) operand (several times the time of the pass over out)."""
+    if a.shape[0] == 1:
+        np.multiply(a.reshape(-1, 1), b, out=out)
+    else:
+        np.matmul(a.T, b, out=out)
 
 
 def check_backward_params(layer: "Step | TimeRecurrent", tape: Tape) -> Params:
