@@ -168,28 +168,40 @@ class _BookFinder(importlib.abc.MetaPathFinder):
         return None
 
 
+def main_file(path: str) -> str:
+    """The file ``python path`` runs, as the absolute path python gives its
+    ``__file__`` (joined to the current folder, not normalised): ``path``
+    itself, or for a folder the ``__main__.py`` in it."""
+    full = os.path.join(os.getcwd(), path)
+    if os.path.isdir(full):
+        return os.path.join(full.rstrip(os.sep) or full, "__main__.py")
+    return full
+
+
 def run_script(path: str, args: Sequence[str], report: Callable[[str], None]) -> None:
     """Run the Python script ``path`` with ``args`` as ``python path args`` would,
     the book's layers replaced by fastrnn's.
 
-    The script runs as ``__main__``, with ``sys.argv = [path, *args]`` and
-    its folder first on ``sys.path``. ``report`` gets one line when
+    The script (for a folder, its ``__main__.py``) runs as ``__main__``,
+    with ``sys.argv = [path, *args]`` and its folder (or the folder given)
+    first on ``sys.path``. ``report`` gets one line when
     ``common.time_layers`` has been patched (which classes were replaced,
-    which were skipped as not the book's), or, at the end,
-    if the script never imported it. Whatever the script raises (SystemExit
-    included) propagates.
+    which were skipped as not the book's), or, at the end, if the script
+    never imported it (not after Ctrl-C: the caller says it was
+    interrupted). Whatever the script raises (SystemExit included)
+    propagates.
     """
-    patched: list[list[str]] = []
+    imported: list[bool] = []
 
     def on_patch(replaced: list[str], skipped: list[str]) -> None:
-        patched.append(replaced)
+        imported.append(True)
         line = f"fastrnn: replaced {', '.join(replaced) or 'nothing'} in {BOOK_MODULE}"
         if skipped:
             line += f"; skipped {', '.join(skipped)} (not the book's " \
                     f"{'class' if len(skipped) == 1 else 'classes'})"
         report(line)
 
-    full = os.path.abspath(path)  # python gives __main__ an absolute __file__
+    full = main_file(path)
     with io.open_code(full) as f:
         code = compile(f.read(), full, "exec", dont_inherit=True)
     # What python gives a script's __main__ (runpy.run_path would also set
@@ -201,14 +213,20 @@ def run_script(path: str, args: Sequence[str], report: Callable[[str], None]) ->
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     saved_main = sys.modules["__main__"]
     sys.argv = [path, *args]
-    sys.path.insert(0, os.path.dirname(full))
+    # python puts a folder first as typed (made absolute), a script's folder normalised
+    sys.path.insert(0, os.path.join(os.getcwd(), path) if os.path.isdir(path)
+                    else os.path.dirname(os.path.abspath(path)))
     sys.meta_path.insert(0, finder)
     sys.modules["__main__"] = main  # for pickle and the like, as under python
+    interrupted = False
     try:
         exec(code, main.__dict__)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
         sys.modules["__main__"] = saved_main
         sys.meta_path.remove(finder)
         sys.argv[:], sys.path[:] = saved_argv, saved_path
-        if not patched:
+        if not imported and not interrupted:
             report(f"fastrnn: the script never imported {BOOK_MODULE}; nothing was replaced")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import subprocess
 import sys
 import types
@@ -69,10 +70,11 @@ def _run(cwd, *argv):
                           timeout=300)
 
 
+@pytest.mark.parametrize("script", ["train.py", "./train.py"])
 @pytest.mark.parametrize("args, status", [([], 0), (["3", "--lr", "1"], 3)])
-def test_run_replaces_the_books_layers_and_behaves_as_python(book, args, status):
-    under_python = _run(book, "train.py", *args)
-    under_fastrnn = _run(book, "-m", "fastrnn", "run", "train.py", *args)
+def test_run_replaces_the_books_layers_and_behaves_as_python(book, script, args, status):
+    under_python = _run(book, script, *args)
+    under_fastrnn = _run(book, "-m", "fastrnn", "run", script, *args)
     assert under_python.returncode == under_fastrnn.returncode == status
     plain, fast = json.loads(under_python.stdout), json.loads(under_fastrnn.stdout)
     assert plain["modules"] == ["common.time_layers"] * 5
@@ -242,3 +244,65 @@ def test_run_keeps_going_when_common_time_layers_has_none_of_the_books(book):
     assert out.returncode == 0 and out.stdout == "common.time_layers\n"
     assert out.stderr.strip() == ("fastrnn: replaced nothing in common.time_layers; "
                                   "skipped TimeRNN (not the book's class)")
+
+
+@pytest.mark.parametrize("args", [["--", "x"], ["--help"], ["-h"], ["x", "--", "--lr", "1"],
+                                  ["--version", "--"], ["--", "--", "-"]])
+def test_run_passes_everything_after_the_script_verbatim(book, args):
+    under_python = _run(book, "plain.py", *args)
+    under_fastrnn = _run(book, "-m", "fastrnn", "run", "plain.py", *args)
+    assert under_fastrnn.returncode == under_python.returncode == 0
+    assert under_fastrnn.stdout == under_python.stdout == f"hello {args}\n"
+
+
+def test_run_parser_keeps_the_scripts_arguments_as_typed():
+    from fastrnn.cli import build_parser
+    args = build_parser().parse_args(["run", "--", "s.py", "--", "-h", "x"])
+    assert (args.script, args.args) == ("s.py", ["--", "-h", "x"])
+    args = build_parser().parse_args(["run", "s.py"])
+    assert (args.script, args.args) == ("s.py", [])
+
+
+def test_run_without_a_script_says_script_is_required(book):
+    for argv in ([], ["--"]):
+        out = _run(book, "-m", "fastrnn", "run", *argv)
+        assert out.returncode == 2 and out.stdout == ""
+        assert out.stderr == ("fastrnn run: error: the following arguments are required: "
+                              "SCRIPT (see fastrnn run --help)\n")
+
+
+MAIN = """
+import json, os, sys
+print(json.dumps({"argv": sys.argv, "path0": os.path.realpath(sys.path[0]),
+                  "file": __file__, "name": __name__}))
+"""
+
+
+@pytest.mark.parametrize("typed", ["app", "app/", "./app"])
+def test_run_runs_a_folder_with_a_main_as_python_does(book, typed):
+    (book / "app").mkdir()
+    (book / "app" / "__main__.py").write_text(MAIN)
+    under_python = _run(book, typed, "a", "--")
+    under_fastrnn = _run(book, "-m", "fastrnn", "run", typed, "a", "--")
+    assert under_python.returncode == under_fastrnn.returncode == 0, under_fastrnn.stderr
+    plain, fast = json.loads(under_python.stdout), json.loads(under_fastrnn.stdout)
+    assert fast == plain
+    assert fast["argv"] == [typed, "a", "--"]
+    assert fast["path0"] == str((book / "app").resolve())
+    assert os.path.normpath(fast["file"]) == str(book / "app" / "__main__.py")
+
+
+def test_run_refuses_a_folder_without_a_main_in_one_line(book):
+    (book / "empty").mkdir()
+    out = _run(book, "-m", "fastrnn", "run", "empty")
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == (f"fastrnn run: error: SCRIPT empty: can't find '__main__' module "
+                          f"in {str(book / 'empty')!r}\n")
+
+
+def test_ctrl_c_before_the_books_import_says_only_interrupted(book):
+    (book / "stop.py").write_text(
+        "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(60)\n")
+    out = _run(book, "-m", "fastrnn", "run", "stop.py")
+    assert out.returncode == 130 and out.stdout == ""
+    assert out.stderr == "fastrnn run: interrupted\n"
