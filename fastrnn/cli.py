@@ -208,7 +208,8 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
                     "and then each sampled word, one at a time (batch 1, 1 time step, "
                     "stateful), sampling each next word from the softmax of the scores "
                     "with np.random.choice; <unk> and N, where in the vocabulary, are "
-                    "never sampled. Prints the words joined by spaces, <eos> as a new line.")
+                    "never sampled. Prints the words joined by spaces, <eos> as a new line, "
+                    "each as soon as it is drawn (Ctrl-C keeps what was printed).")
     parser.add_argument("--load", metavar="MODEL.npz", required=True,
                         help="a checkpoint written by fastrnn train --save")
     parser.add_argument("--start", metavar="WORD",
