@@ -319,8 +319,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
-        """argparse's, then the presets of the chosen model (``fastrnn
-        train --model``) for the options left unset."""
+        """argparse's on the arguments up to the first positional one if
+        ``script_args`` is set (the rest goes to that attribute as it is),
+        then the presets of the chosen model (``fastrnn train --model``) for
+        the options left unset."""
         rest_of_script = None
         if self._script_args is not None:
             args = sys.argv[1:] if args is None else list(args)
