@@ -255,7 +255,7 @@ def _run_run(args: argparse.Namespace) -> int:
 
     script = main_file(args.script)  # for a folder, its __main__.py, as python runs it
     if os.path.isdir(args.script):
-        if not os.path.isfile(script):
+        if not os.path.lexists(script):  # anything else there: check_files says what
             raise UsageError(f"SCRIPT {args.script}: can't find '__main__' module in "
                              f"{os.path.abspath(args.script)!r}")
         check_files({"SCRIPT": os.path.join(args.script, "__main__.py")}, {})
