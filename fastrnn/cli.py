@@ -15,9 +15,9 @@ import sys
 
 from . import __version__
 from .registry import bench_layers
-from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, apply_presets,
-                          check_files, check_interrupted, check_plot_backend, failure_status,
-                          positive, ratio, recording_interrupts, seed_int)
+from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError,
+                          apply_presets, check_files, check_interrupted, check_plot_backend,
+                          failure_status, positive, ratio, recording_interrupts, seed_int)
 
 # Iterations per backend of the speed comparison that ends every `fastrnn
 # train` run (the default of --compare: building the parser imports no
@@ -209,7 +209,8 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
                     "and then each sampled word, one at a time (batch 1, 1 time step, "
                     "stateful), sampling each next word from the softmax of the scores "
                     "with np.random.choice; <unk> and N, where in the vocabulary, are "
-                    "never sampled. Prints the words joined by spaces, <eos> as a new line.")
+                    "never sampled. Prints the words joined by spaces, <eos> as a new line, "
+                    "each as soon as it is drawn (Ctrl-C keeps what was printed).")
     parser.add_argument("--load", metavar="MODEL.npz", required=True,
                         help="a checkpoint written by fastrnn train --save")
     parser.add_argument("--start", metavar="WORD",
@@ -251,10 +252,18 @@ def _add_eval(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_run(args: argparse.Namespace) -> int:
-    check_files({"SCRIPT": args.script}, {})
+    from .book import main_file, run_script
+
+    script = main_file(args.script)  # for a folder, its __main__.py, as python runs it
+    if os.path.isdir(args.script):
+        if not os.path.lexists(script):  # anything else there: check_files says what
+            raise UsageError(f"SCRIPT {args.script}: can't find '__main__' module in "
+                             f"{os.path.abspath(args.script)!r}")
+        check_files({"SCRIPT": os.path.join(args.script, "__main__.py")}, {})
+    else:
+        check_files({"SCRIPT": args.script}, {})
     import traceback
 
-    from .book import run_script
     try:
         run_script(args.script, args.args, lambda line: print(line, file=sys.stderr))
     except SystemExit as e:  # the script's own exit status, as under python
@@ -268,7 +277,7 @@ def _run_run(args: argparse.Namespace) -> int:
     except BaseException as e:  # noqa: BLE001 - as python: the traceback, status 1
         # from the script's own frames on, as python prints it (none for a
         # script that does not compile: then the SyntaxError alone)
-        script, tb = os.path.abspath(args.script), e.__traceback__
+        tb = e.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != script:
             tb = tb.tb_next
         traceback.print_exception(type(e), e, tb)
@@ -280,30 +289,65 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run",
         help="run a script of the book on fastrnn's layers",
-        description="Run SCRIPT as 'python SCRIPT ARGS' would, except that when it "
-                    "imports common.time_layers (the book's layout), every class of it "
-                    "that fastrnn replaces (fastrnn.time_layers.__all__) is swapped for "
-                    "fastrnn's right after that module has run. One line on stderr says "
-                    "what was replaced.")
-    parser.add_argument("script", metavar="SCRIPT", help="the Python script to run")
-    parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
-                        help="the script's arguments")
+        description="Run SCRIPT (a file, or a folder with a __main__.py) as 'python "
+                    "SCRIPT ARGS' would, except that when it imports common.time_layers "
+                    "(the book's layout), each of the book's layers in it that fastrnn "
+                    "replaces is swapped for fastrnn's right after that module has run. "
+                    "One line on stderr says what was replaced. Everything after SCRIPT "
+                    "is the script's, as typed ('--' and --help included).",
+        script_args="args")
+    parser.add_argument("script", metavar="SCRIPT",
+                        help="the Python script (or folder with a __main__.py) to run")
+    parser.add_argument("args", nargs="*", default=[], metavar="ARGS",
+                        help="the script's arguments, passed on verbatim")
     parser.set_defaults(func=_run_run)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (and exit status 2)."""
+    """argparse, but a usage error is one line on stderr (and exit status 2).
+
+    ``script_args``: the name of the attribute that gets, verbatim, every
+    argument after the parser's first positional one (``fastrnn run
+    SCRIPT ...``: the script's, ``--`` and options included, as python
+    passes them on). argparse would drop a ``--`` there.
+    """
+
+    def __init__(self, *args, script_args: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._script_args = script_args
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
     def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
-        """argparse's, then the presets of the chosen model (``fastrnn
-        train --model``) for the options left unset."""
+        """argparse's on the arguments up to the first positional one if
+        ``script_args`` is set (the rest goes to that attribute as it is),
+        then the presets of the chosen model (``fastrnn train --model``) for
+        the options left unset."""
+        rest_of_script = None
+        if self._script_args is not None:
+            args = sys.argv[1:] if args is None else list(args)
+            end = _first_positional(args)
+            if end is not None:
+                args, rest_of_script = args[:end + 1], args[end + 1:]
         parsed, rest = super().parse_known_args(args, namespace)
+        if rest_of_script is not None:
+            setattr(parsed, self._script_args, rest_of_script)
         if getattr(parsed, "presets", None) is not None:
             apply_presets(parsed, parsed.presets, "model")
         return parsed, rest
+
+
+def _first_positional(args: list[str]) -> int | None:
+    """The index of the first argument that is not an option (after a ``--``,
+    the one that follows it), or None. Only for parsers whose options take no
+    value (``run``'s: ``--help``)."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return i + 1 if i + 1 < len(args) else None
+        if not arg.startswith("-") or arg == "-":
+            return i
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:

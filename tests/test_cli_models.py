@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 
 from fastrnn.cli import TRAIN_PRESETS, build_parser, main
-from fastrnn.lm import data, perplexity
+from fastrnn.lm import commands, data, perplexity
 from fastrnn.lm import run as run_module
 from fastrnn.lm.commands import SKIP_WORDS
-from fastrnn.lm.model import Rnnlm, SimpleRnnlm, checkpoint_meta, read_params_file
+from fastrnn.lm.model import (Rnnlm, SimpleRnnlm, checkpoint_meta, model_from_meta,
+                              read_params_file)
 
 TINY = ["--batch-size", "2", "--time-size", "3", "--wordvec", "8", "--hidden", "8",
         "--epochs", "1", "--corpus-size", "2000", "--compare", "2", "--quiet"]
@@ -363,6 +369,147 @@ def test_generate_default_start_without_you_is_the_first_unskipped_word(capsys, 
 def test_generate_refuses_bad_values(capsys, text_model, argv, needle):
     save, _ = text_model
     _refused(capsys, ["generate", "--load", str(save), *argv], needle)
+
+
+def _printed_before_streaming(save, length, seed, start="you"):
+    """What ``fastrnn generate`` printed before it streamed: its code of then
+    (all ids drawn, then joined, <eos> as a line break), kept as the oracle."""
+    arrays = read_params_file(save)
+    vocab = [str(w) for w in arrays["vocab"]]
+    model = model_from_meta(checkpoint_meta(str(save), arrays))
+    model.load_params(save, vocab=vocab)
+    skip = np.isin(vocab, SKIP_WORDS)
+    rs = np.random.RandomState(seed)
+    model.reset_state()
+    ids = [vocab.index(start)]
+    while len(ids) < length:
+        s = model.predict(np.array([[ids[-1]]], dtype=np.int32)).ravel().astype(np.float64)
+        p = np.exp(s - s.max())
+        p[skip] = 0.0
+        ids.append(int(rs.choice(len(p), p=p / p.sum())))
+    lines = [[]]
+    for w in (vocab[i] for i in ids):
+        if w == data.EOS:
+            lines.append([])
+        else:
+            lines[-1].append(w)
+    return "\n".join(" ".join(line) for line in lines) + "\n"
+
+
+@pytest.mark.parametrize("length, seed, start", [(1, 0, "you"), (2, 7, "you"),
+                                                 (300, 7, "you"), (300, 3, "w3"),
+                                                 (300, 7, data.EOS)])
+def test_generate_prints_what_it_printed_before_streaming(capsys, text_model, length, seed,
+                                                          start):
+    save, _ = text_model
+    status, out, err = _main(capsys, ["generate", "--load", str(save), "--length",
+                                      str(length), "--seed", str(seed), "--start", start])
+    assert (status, err) == (0, "")
+    assert out == _printed_before_streaming(save, length, seed, start)
+    if length == 300:
+        assert "\n\n" in out or out.count("\n") > 2  # line breaks were exercised
+
+
+def _spy_on_sampling(monkeypatch, events, stop_after=None):
+    """Record each id ``sample`` yields in ``events``; raise KeyboardInterrupt
+    (as Ctrl-C does) when the next one is asked for after ``stop_after``."""
+    real = commands.sample
+
+    def spy(*args, **kwargs):
+        for n, i in enumerate(real(*args, **kwargs)):
+            if n == stop_after:
+                raise KeyboardInterrupt
+            events.append("drawn")
+            yield i
+    monkeypatch.setattr(commands, "sample", spy)
+
+
+def test_generate_writes_and_flushes_each_word_as_it_is_drawn(monkeypatch, text_model):
+    save, _ = text_model
+    events = []
+
+    class Out:
+        def write(self, text):
+            events.append(("write", text))
+
+        def flush(self):
+            events.append("flush")
+
+    _spy_on_sampling(monkeypatch, events)
+    monkeypatch.setattr(sys, "stdout", Out())
+    assert main(["generate", "--load", str(save), "--length", "50", "--seed", "7"]) == 0
+    drawn = [k for k, e in enumerate(events) if e == "drawn"]
+    assert len(drawn) == 50
+    for k, next_k in zip(drawn, drawn[1:] + [len(events) - 2]):
+        # between two draws: the word (or the line break) written, then flushed
+        assert [e if e == "flush" else e[0] for e in events[k + 1:next_k]] == ["write", "flush"]
+    assert events[-2:] == [("write", "\n"), "flush"]
+    text = "".join(e[1] for e in events if isinstance(e, tuple))
+    assert text == _printed_before_streaming(save, 50, 7)
+
+
+@pytest.mark.parametrize("stop_after", [1, 7, 40])
+def test_generate_interrupted_keeps_the_words_printed_and_ends_the_line(capsys, monkeypatch,
+                                                                        text_model,
+                                                                        stop_after):
+    save, _ = text_model
+    _spy_on_sampling(monkeypatch, [], stop_after=stop_after)
+    status, out, err = _main(capsys, ["generate", "--load", str(save), "--length", "1000",
+                                      "--seed", "7"])
+    assert (status, err) == (130, "fastrnn generate: interrupted\n")
+    printed = _printed_before_streaming(save, stop_after, 7)
+    # the words drawn, the open line ended (a line ended by <eos> stays as it is)
+    assert out == (printed[:-1] if printed.endswith("\n\n") else printed)
+
+
+def _generate_process(save, *argv):
+    return subprocess.Popen([sys.executable, "-m", "fastrnn", "generate", "--load", str(save),
+                             *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _first_bytes(proc, n=200, timeout=120):
+    """The first ``n`` bytes the process prints, read as they come."""
+    got = b""
+    deadline = time.monotonic() + timeout
+    while len(got) < n:
+        ready, _, _ = select.select([proc.stdout], [], [], max(0, deadline - time.monotonic()))
+        assert ready, f"nothing printed within {timeout} s: {got!r}"
+        chunk = os.read(proc.stdout.fileno(), n - len(got))
+        assert chunk, got
+        got += chunk
+    return got
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_generate_streams_a_huge_length_and_ctrl_c_keeps_what_was_printed(text_model):
+    save, _ = text_model
+    with _generate_process(save, "--length", "1000000000", "--seed", "7") as proc:
+        try:
+            first = _first_bytes(proc)  # long before a billion words could be drawn
+            proc.send_signal(signal.SIGINT)
+            rest, err = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+    assert proc.returncode == 130
+    assert err == b"fastrnn generate: interrupted\n"
+    out = (first + rest).decode()
+    assert out.endswith("\n")
+    tokens = len(out.split()) + out.count("\n")
+    normal = _printed_before_streaming(save, tokens, 7)
+    assert out[:-1] == normal[:len(out) - 1]
+
+
+def test_generate_stops_quietly_when_the_reader_leaves(text_model):
+    save, _ = text_model
+    with _generate_process(save, "--length", "1000000000") as proc:
+        try:
+            _first_bytes(proc, 20)
+            proc.stdout.close()  # as `| head -c 20` does
+            err = proc.stderr.read()
+            proc.wait(timeout=120)
+        finally:
+            proc.kill()
+    assert proc.returncode == 141 and err == b""
 
 
 # --- eval --------------------------------------------------------------------

@@ -142,14 +142,19 @@ def test_every_output_option_refuses_what_it_must_not_write(
     assert _snapshot(tmp_path) == before
 
 
-@pytest.mark.parametrize("kind", ["missing", "folder", "FIFO", "empty name"])
+@pytest.mark.parametrize("kind", ["missing", "folder", "folder with a FIFO __main__.py",
+                                  "FIFO", "empty name"])
 def test_run_refuses_a_script_that_is_not_a_regular_file(tmp_path, capsys, kind):
+    # (a folder with a regular __main__.py runs, as under python: test_run.py)
     path = tmp_path / "s.py"
-    if kind == "folder":
+    if kind.startswith("folder"):
         path.mkdir()
+    if kind.endswith("FIFO __main__.py"):
+        os.mkfifo(path / "__main__.py")
     elif kind == "FIFO":
         os.mkfifo(path)  # opening it to read would wait for a writer forever
-    needle = {"missing": "file does not exist", "folder": "is a directory",
+    needle = {"missing": "file does not exist", "folder": "can't find '__main__' module in",
+              "folder with a FIFO __main__.py": "__main__.py: is a FIFO",
               "FIFO": "is a FIFO", "empty name": "SCRIPT: empty file name"}[kind]
     _refused(capsys, ["run", "" if kind == "empty name" else str(path)], needle)
 

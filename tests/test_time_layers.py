@@ -315,6 +315,85 @@ def test_backward_before_forward(spec, rng):
         step.backward(*[np.zeros((2, 3), np.float32)] * len(spec.state_names()))
 
 
+def _replaced(p, change):
+    """A new array for param ``p`` (float32) with another dtype, shape or both,
+    and the change the error must name."""
+    shape = (p.shape[0] + 1,) + p.shape[1:]
+    if change == "dtype":
+        return p.astype(np.float64), "dtype float64, forward ran with float32"
+    if change == "shape":
+        return np.zeros(shape, p.dtype), f"shape {shape}, forward ran with {p.shape}"
+    return (np.zeros(shape, np.float64),
+            f"shape {shape} and dtype float64, forward ran with shape {p.shape} and "
+            "dtype float32")
+
+
+def _check_replacement_is_refused(layers, params, index, name, change, backward):
+    """Replace ``params[index]`` of a layer that has run forward; its backward
+    must name the change and leave the params, grads and states of ``layers``
+    as they were."""
+    snaps = [(layer, snapshot_arrays(layer)) for layer in layers]
+    good = params[index]
+    params[index], change_text = _replaced(good, change)
+    with pytest.raises(ValueError) as e:
+        backward()
+    assert str(e.value) == f"params changed since forward: {name} now has {change_text}"
+    params[index] = good
+    for layer, snap in snaps:
+        assert_arrays_unchanged(layer, snap)
+    backward()  # the forward's tape survived
+
+
+CHANGES = ["dtype", "shape", "dtype and shape"]
+PARAM_NAMES = list(enumerate(("Wx", "Wh", "b")))
+
+
+@pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.parametrize("index, name", PARAM_NAMES)
+@pytest.mark.parametrize("spec", SPECS)
+def test_param_replaced_between_forward_and_backward_is_named(spec, index, name, change, rng):
+    layer = _used_layer(spec, rng)
+    layer.forward(rng.standard_normal((2, 5, 4)).astype(np.float32))
+    dhs = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    _check_replacement_is_refused([layer], layer.params, index, name, change,
+                                  lambda: layer.backward(dhs))
+
+
+@pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.parametrize("index, name", PARAM_NAMES)
+@pytest.mark.parametrize("spec", SPECS)
+def test_step_param_replaced_between_forward_and_backward_is_named(spec, index, name, change,
+                                                                   rng):
+    step = spec.step(*spec.params(rng, 4, 3, np.float32))
+    states = [rng.standard_normal((2, 3)).astype(np.float32) for _ in spec.state_names()]
+    step.forward(rng.standard_normal((2, 4)).astype(np.float32), *states)
+    step.backward(*states)
+    _check_replacement_is_refused([step], step.params, index, name, change,
+                                  lambda: step.backward(*states))
+
+
+# (the list holding the param, its index there, the param's position of six)
+BILSTM_PLACES = ([("TimeBiLSTM.params", k, k) for k in range(6)]
+                 + [("forward_lstm", k, k) for k in range(3)]
+                 + [("backward_lstm", k, k + 3) for k in range(3)])
+
+
+@pytest.mark.parametrize("change", CHANGES)
+@pytest.mark.parametrize("where, index, position", BILSTM_PLACES)
+def test_bilstm_param_replaced_between_forward_and_backward_is_named(where, index, position,
+                                                                     change, rng):
+    layer = fastrnn.TimeBiLSTM(*_bilstm_params(rng, 4, 3, np.float32))
+    xs = rng.standard_normal((2, 5, 4)).astype(np.float32)
+    dhs = rng.standard_normal((2, 5, 6)).astype(np.float32)
+    layer.forward(xs)
+    layer.backward(dhs)
+    layer.forward(xs)
+    params = layer.params if where == "TimeBiLSTM.params" else getattr(layer, where).params
+    name = ("Wx", "Wh", "b")[position % 3] + str(position // 3 + 1)
+    _check_replacement_is_refused([layer, layer.forward_lstm, layer.backward_lstm], params,
+                                  index, name, change, lambda: layer.backward(dhs))
+
+
 def test_lstm_step_names_c_prev_and_dc_next(rng):
     step = fastrnn.LSTM(*BY_NAME["TimeLSTM"].params(rng, 4, 3, np.float64))
     with pytest.raises(ValueError, match=r"c_prev must have shape \(2, 3\)"):
@@ -418,7 +497,8 @@ def test_bilstm_bad_input_changes_nothing(rng):
     before = [g.copy() for g in layer.grads] + [layer.forward_lstm.dh.copy()]
     good = layer.params[4]
     layer.backward_lstm.params[1] = good.astype(np.float64)
-    with pytest.raises(TypeError, match="Wh must have the dtype of Wx"):
+    with pytest.raises(ValueError, match="params changed since forward: Wh2 now has dtype "
+                                         "float64, forward ran with float32"):
         layer.backward(np.zeros((2, 4, 4), np.float32))
     layer.backward_lstm.params[1] = good
     for a, b in zip(layer.grads + [layer.forward_lstm.dh], before):

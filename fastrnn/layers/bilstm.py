@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer
-from .validate import as_input, check_params
+from .validate import as_input, check_params, check_sequence
 from .lstm import CELL, TimeLSTM
-from .recurrent import check_backward_params
+from .recurrent import check_backward_params, check_unchanged
 
 
 class TimeBiLSTM(Layer):
@@ -70,8 +70,13 @@ class TimeBiLSTM(Layer):
             if any(lstm._tape is None for lstm in lstms):
                 raise RuntimeError("TimeBiLSTM.backward() called before forward()")
             # Every check of both layers first, so that a failure leaves both as they were.
-            for lstm in lstms:
-                check_backward_params(lstm, lstm._tape)
+            # A param replaced in this layer's list (which the book's layer, too,
+            # never reads) or in an LSTM's is named as Wx1 ... b2.
+            check_sequence("params", self.params, "[Wx1, Wh1, b1, Wx2, Wh2, b2]")
+            for k, lstm in enumerate(lstms):
+                names = tuple(f"{name}{k + 1}" for name in ("Wx", "Wh", "b"))
+                check_unchanged(self.params[3 * k:3 * k + 3], lstm._tape, names)
+                check_backward_params(lstm, lstm._tape, names)
             hs = self.forward_lstm._tape.hs
             dhs = as_input("dhs", dhs, hs.shape[:2] + (2 * hs.shape[2],), hs.dtype)
             d_h = hs.shape[2]

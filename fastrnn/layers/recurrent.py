@@ -23,7 +23,7 @@ from fastrnn_kernels.products import sum_rows
 
 from .base import Layer
 from ..tuning import TRANSPOSED_COPY_MIN_STEPS, LoopPath, time_loop_path
-from .validate import as_input, check_grads, check_params
+from .validate import as_input, check_grads, check_params, check_sequence
 
 Params = tuple[np.ndarray, np.ndarray, np.ndarray]
 
@@ -208,15 +208,49 @@ def _at_b(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         np.matmul(a.T, b, out=out)
 
 
-def check_backward_params(layer: "Step | TimeRecurrent", tape: Tape) -> Params:
-    """Check params and grads again, and that they still fit the forward pass."""
+def check_unchanged(params: object, tape: Tape,
+                    names: tuple[str, str, str] = ("Wx", "Wh", "b")) -> None:
+    """Check that no param was replaced since the forward of ``tape`` by an
+    array of another shape or dtype.
+
+    Parameters
+    ----------
+    params : the layer's ``[Wx, Wh, b]`` as it is now.
+    tape : what the forward kept (its shapes and dtype are the params' then).
+    names : the params' names in the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the param and the change, e.g. "params changed since forward:
+        Wh now has dtype float64, forward ran with float32". What is not an
+        array is left to ``check_params``.
+    """
+    check_sequence("params", params, f"[{', '.join(names)}]")
+    d_in, d_h, width = tape.xs.shape[-1], tape.hs.shape[-1], tape.gates.shape[-1]
+    dtype = tape.hs.dtype
+    for name, p, shape in zip(names, params, ((d_in, width), (d_h, width), (width,))):
+        if not isinstance(p, np.ndarray):
+            continue
+        changes = [(what, now, then) for what, now, then in
+                   (("shape", p.shape, shape), ("dtype", p.dtype, dtype)) if now != then]
+        if len(changes) == 1:  # "Wh now has dtype float64, forward ran with float32"
+            (what, now, then), = changes
+            raise ValueError(f"params changed since forward: {name} now has {what} {now}, "
+                             f"forward ran with {then}")
+        if changes:
+            raise ValueError(f"params changed since forward: {name} now has shape {p.shape} "
+                             f"and dtype {p.dtype}, forward ran with shape {shape} and "
+                             f"dtype {dtype}")
+
+
+def check_backward_params(layer: "Step | TimeRecurrent", tape: Tape,
+                          names: tuple[str, str, str] = ("Wx", "Wh", "b")) -> Params:
+    """Check params and grads again, and that they still fit the forward pass
+    (``check_unchanged`` first: a param replaced by one of another dtype is
+    named as a change, not as a mismatch with the other params)."""
+    check_unchanged(layer.params, tape, names)
     params = check_params(layer.params, layer.cell.gates)
-    wx = params[0]
-    want = (tape.xs.shape[-1], tape.gates.shape[-1])
-    if wx.dtype != tape.hs.dtype or wx.shape != want:
-        raise ValueError(
-            f"params changed since forward: Wx now has shape {wx.shape} and "
-            f"dtype {wx.dtype}, forward ran with shape {want} and dtype {tape.hs.dtype}")
     check_grads(layer.grads, params)
     return params
 

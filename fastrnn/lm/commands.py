@@ -13,6 +13,9 @@ file.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from typing import Iterable, Iterator, TextIO
 
 import numpy as np
 
@@ -57,8 +60,9 @@ def _fail(command: str, e: BaseException) -> int:
 
 
 def sample(model: LanguageModel, start_id: int, length: int, skip_ids: list[int],
-           seed: int) -> list[int]:
-    """The book's sampling: ``length`` word ids, the first ``start_id``.
+           seed: int) -> Iterator[int]:
+    """The book's sampling: yield ``length`` word ids, the first ``start_id``,
+    each as soon as it is drawn.
 
     From a fresh state, each word is fed alone (N = 1, T = 1; the state is
     carried) and the next id drawn with ``np.random.choice`` (a
@@ -71,35 +75,58 @@ def sample(model: LanguageModel, start_id: int, length: int, skip_ids: list[int]
     skip = np.zeros(model.layers[0].params[0].shape[0], dtype=bool)
     skip[skip_ids] = True
     model.reset_state()
-    ids = [start_id]
-    while len(ids) < length:
-        scores = model.predict(np.array([[ids[-1]]], dtype=np.int32)).ravel()
-        s = scores.astype(np.float64)
-        p = np.exp(s - s.max())
-        p[skip] = 0.0
-        total = p.sum()
-        if not total > 0:  # every word left underflowed: the likeliest one
-            p = np.where(skip, 0.0, 1.0)
+    try:
+        word = start_id
+        yield word
+        for _ in range(length - 1):
+            scores = model.predict(np.array([[word]], dtype=np.int32)).ravel()
+            s = scores.astype(np.float64)
+            p = np.exp(s - s.max())
+            p[skip] = 0.0
             total = p.sum()
-        ids.append(int(rs.choice(len(p), p=p / total)))
-        check_interrupted()
-    model.reset_state()
-    return ids
+            if not total > 0:  # every word left underflowed: the likeliest one
+                p = np.where(skip, 0.0, 1.0)
+                total = p.sum()
+            word = int(rs.choice(len(p), p=p / total))
+            yield word
+            check_interrupted()
+    finally:
+        model.reset_state()
 
 
-def format_words(words: list[str]) -> str:
-    """Words joined by spaces, ``<eos>`` as a line break."""
-    lines: list[list[str]] = [[]]
-    for w in words:
-        if w == data.EOS:
-            lines.append([])
-        else:
-            lines[-1].append(w)
-    return "\n".join(" ".join(line) for line in lines)
+def _print_words(words: Iterable[str], out: TextIO) -> None:
+    """Print words joined by spaces, ``<eos>`` as a line break, and a final
+    line break, each word written and flushed as it comes.
+
+    On Ctrl-C (or any exception) the words printed so far stay, and a line
+    left open is ended before the exception propagates.
+    """
+    line_open = False
+    try:
+        for w in words:
+            if w == data.EOS:
+                out.write("\n")
+                line_open = False
+            else:
+                out.write(f" {w}" if line_open else w)
+                line_open = True
+            out.flush()
+    except BaseException:
+        if line_open:
+            out.write("\n")
+            out.flush()
+        raise
+    out.write("\n")
+    out.flush()
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    """Run ``fastrnn generate``; return the exit status."""
+    """Run ``fastrnn generate``; return the exit status.
+
+    Words are printed as they are drawn; Ctrl-C keeps them, ends the line
+    and returns 130; a reader that leaves (``| head``) ends it quietly
+    with 141, as SIGPIPE would.
+    """
     try:
         check_files({"--load": args.load}, {})
         model, vocab = _load("generate", args.load)
@@ -118,7 +145,15 @@ def run_generate(args: argparse.Namespace) -> int:
             raise UsageError(f"--start {start!r} is a word generation never samples; "
                              "choose another")
         ids = sample(model, index[start], args.length, skip_ids, args.seed)
-        print(format_words([vocab[i] for i in ids]))
+        try:
+            _print_words((vocab[i] for i in ids), sys.stdout)
+        except BrokenPipeError:
+            # The reader left (``| head``): stop quietly, as ``yes | head`` does,
+            # with nothing left for Python to flush into the closed pipe at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            return 128 + 13  # killed by SIGPIPE, as the shell reports it
         return 0
     except (KeyboardInterrupt, Exception) as e:
         return _fail("generate", e)
