@@ -29,7 +29,7 @@ any call (Numba does no bounds checking); outputs and workspaces last.
 
 import numpy as np
 
-from ._jit import kernel, reduction_kernel
+from ._jit import inline_kernel, kernel, reduction_kernel
 from .exp import exp_nonpositive
 
 # An accumulator's start: float32 zero stays float32 in float32 loops, and
@@ -97,13 +97,15 @@ def _softmax_backward(y, dy, dx):
         dx[j] = y[j] * (dy[j] - s)
 
 
-@kernel
+@inline_kernel
 def _weighted_rows(w, m, out):
     # out = w @ m, i.e. out[k] = sum_i w[i] m[i, k], for w (R,) of any
     # layout, m (R, H), out (H,). Each pass over out adds four rows (four
     # multiply-adds per load and store of out) and vectorises along H; the
     # first pass sets out from the R % 4 leftover rows, so that R = 11 (the
-    # book's decoder length) takes three passes rather than five.
+    # book's decoder length) takes three passes rather than five. Inlined:
+    # the backward calls it once per encoder step, and a call per (short)
+    # row made one-step backwards (N = 1, Td = 1) twice as slow.
     n_rows, n_cols = m.shape
     first = n_rows % 4
     if first == 0:
@@ -128,7 +130,7 @@ def _weighted_rows(w, m, out):
                        + (w2 * m[i + 2, k] + w3 * m[i + 3, k]))
 
 
-@kernel
+@inline_kernel
 def _weighted_rows2(w, m, v, p, out):
     # out = w @ m + v @ p for w, v (R,) of any layout, m, p (R, H), out
     # (H,), as ``_weighted_rows`` with four rows of each per pass.
