@@ -66,17 +66,28 @@ def _states(name: str, a: object, need_steps: bool) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def _like(name: str, a: object, shape: tuple, expected: str, dtype: np.dtype) -> np.ndarray:
-    """Check a further float input against ``shape`` (None: any length), which
-    the message spells as ``expected``. Returns it cast to ``dtype`` and
-    C-contiguous (the very object when it already is)."""
+def _like(name: str, a: object, shape: tuple, dtype: np.dtype, axes: str, reason: str,
+          ref: tuple, spelled: tuple | None = None) -> np.ndarray:
+    """Check a further float input against ``shape``.
+
+    Returns it cast to ``dtype`` and C-contiguous (the very object when it
+    already is). The message, built only on error, reads "{name} must have
+    shape {axes} = {spelled}{reason}", with ``spelled`` the shape (None
+    where any length goes, written "?") and ``reason`` formatted with ``ref``.
+    """
     a = check_ndarray(name, a)
     if a.dtype.kind != "f":
         raise TypeError(f"{name} must be a floating-point array, got dtype {a.dtype}")
-    if a.ndim != len(shape) or any(
-            want is not None and got != want for got, want in zip(a.shape, shape)):
-        raise ValueError(f"{name} must have shape {expected}, got shape {a.shape}")
+    if a.shape != shape:
+        want = "(" + ", ".join("?" if s is None else str(s)
+                               for s in (spelled or shape)) + ")"
+        raise ValueError(f"{name} must have shape {axes} = {want}"
+                         f"{reason.format(ref)}, got shape {a.shape}")
     return np.ascontiguousarray(a, dtype=dtype)
+
+
+_MATCH_HS = " to match hs of shape {}"
+_LAST_C = ", that of the last forward's c"
 
 
 def _not_yet(layer: Layer) -> RuntimeError:
@@ -103,11 +114,11 @@ class AttentionWeight(Layer):
         with self._exclusive():
             hs = _states("hs", hs, need_steps=True)
             n_batch, _, n_hidden = hs.shape
-            h = _like("h", h, (n_batch, n_hidden),
-                      f"(N, H) = {(n_batch, n_hidden)} to match hs of shape {hs.shape}",
-                      hs.dtype)
+            h = _like("h", h, (n_batch, n_hidden), hs.dtype, "(N, H)", _MATCH_HS, hs.shape)
             a = np.empty((1, n_batch, hs.shape[1]), dtype=hs.dtype)  # (Td = 1, N, T)
             attention_weight_forward(hs, h.reshape(n_batch, 1, n_hidden), a)
+            # Views: a caller reshaping its arrays in place (a.shape = ...)
+            # cannot change the shapes the backward's kernel is given.
             self._cache = (hs.view(), h.view(), a)
             return a[0]
 
@@ -117,9 +128,8 @@ class AttentionWeight(Layer):
             if self._cache is None:
                 raise _not_yet(self)
             hs, h, a = self._cache
-            da = _like("da", da, a.shape[1:],
-                       f"(N, T) = {a.shape[1:]}, that of the last forward's weights",
-                       hs.dtype)
+            da = _like("da", da, a.shape[1:], hs.dtype, "(N, T)",
+                       ", that of the last forward's weights", ())
             dhs = np.empty_like(hs)
             dh = np.empty_like(h)
             ds = np.empty((1, a.shape[2]), dtype=hs.dtype)  # (Td = 1, T) workspace
@@ -149,9 +159,7 @@ class WeightSum(Layer):
         with self._exclusive():
             hs = _states("hs", hs, need_steps=False)
             n_batch, n_steps, n_hidden = hs.shape
-            a = _like("a", a, (n_batch, n_steps),
-                      f"(N, T) = {(n_batch, n_steps)} to match hs of shape {hs.shape}",
-                      hs.dtype)
+            a = _like("a", a, (n_batch, n_steps), hs.dtype, "(N, T)", _MATCH_HS, hs.shape)
             c = np.empty((n_batch, n_hidden), dtype=hs.dtype)
             a3 = a.reshape(1, n_batch, n_steps)  # (Td = 1, N, T)
             weight_sum_forward(hs, a3, c.reshape(n_batch, 1, n_hidden))
@@ -165,9 +173,7 @@ class WeightSum(Layer):
                 raise _not_yet(self)
             hs, a3 = self._cache
             n_batch, n_steps, n_hidden = hs.shape
-            dc = _like("dc", dc, (n_batch, n_hidden),
-                       f"(N, H) = {(n_batch, n_hidden)}, that of the last forward's c",
-                       hs.dtype)
+            dc = _like("dc", dc, (n_batch, n_hidden), hs.dtype, "(N, H)", _LAST_C, ())
             dhs = np.empty_like(hs)
             da = np.empty((n_batch, n_steps), dtype=hs.dtype)
             weight_sum_backward(hs, a3, dc.reshape(n_batch, 1, n_hidden), dhs,
@@ -225,9 +231,7 @@ class Attention(_Attentions):
         with self._exclusive():
             hs = _states("hs", hs, need_steps=True)
             n_batch, _, n_hidden = hs.shape
-            h = _like("h", h, (n_batch, n_hidden),
-                      f"(N, H) = {(n_batch, n_hidden)} to match hs of shape {hs.shape}",
-                      hs.dtype)
+            h = _like("h", h, (n_batch, n_hidden), hs.dtype, "(N, H)", _MATCH_HS, hs.shape)
             out = self._forward(hs, h.reshape(n_batch, 1, n_hidden))
             self.attention_weight = self._cache[2][0]
             return out.reshape(n_batch, n_hidden)
@@ -239,9 +243,8 @@ class Attention(_Attentions):
             if self._cache is None:
                 raise _not_yet(self)
             n_batch, _, n_hidden = self._cache[0].shape
-            dc = _like("dc", dc, (n_batch, n_hidden),
-                       f"(N, H) = {(n_batch, n_hidden)}, that of the last forward's c",
-                       self._cache[0].dtype)
+            dc = _like("dc", dc, (n_batch, n_hidden), self._cache[0].dtype, "(N, H)",
+                       _LAST_C, ())
             dhs, dh = self._backward(dc.reshape(n_batch, 1, n_hidden))
             return dhs, dh.reshape(n_batch, n_hidden)
 
@@ -272,9 +275,11 @@ class TimeAttention(_Attentions):
         with self._exclusive():
             hs_enc = _states("hs_enc", hs_enc, need_steps=True)
             n_batch, _, n_hidden = hs_enc.shape
-            hs_dec = _like("hs_dec", hs_dec, (n_batch, None, n_hidden),
-                           f"(N, Td, H) = ({n_batch}, ?, {n_hidden}) to match hs_enc of "
-                           f"shape {hs_enc.shape}", hs_enc.dtype)
+            hs_dec = check_ndarray("hs_dec", hs_dec)
+            n_dec = hs_dec.shape[1] if hs_dec.ndim == 3 else None  # any Td goes
+            hs_dec = _like("hs_dec", hs_dec, (n_batch, n_dec, n_hidden), hs_enc.dtype,
+                           "(N, Td, H)", " to match hs_enc of shape {}", hs_enc.shape,
+                           spelled=(n_batch, None, n_hidden))
             out = self._forward(hs_enc, hs_dec)
             self.attention_weights = list(self._cache[2])
             return out
@@ -286,7 +291,6 @@ class TimeAttention(_Attentions):
             if self._cache is None:
                 raise _not_yet(self)
             shape = self._cache[1].shape
-            dout = _like("dout", dout, shape,
-                         f"(N, Td, H) = {shape}, that of the last forward's output",
-                         self._cache[0].dtype)
+            dout = _like("dout", dout, shape, self._cache[0].dtype, "(N, Td, H)",
+                         ", that of the last forward's output", ())
             return self._backward(dout)
