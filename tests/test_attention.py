@@ -117,16 +117,23 @@ def test_per_step_layers_match_reference(rng, dtype, shape):
        dtype=st.sampled_from(DTYPES), scale=st.sampled_from([0.01, 1.0, 5.0]),
        seed=st.integers(0, 2**32 - 1))
 def test_time_attention_matches_reference_on_random_shapes(N, Te, Td, H, dtype, scale, seed):
+    """float64 directly; float32 by the error-against-exact criterion of
+    conftest, as peaked weights (scale 5) make the softmax gradient cancel:
+    there the float32 reference is itself off in its third digit."""
     rng = np.random.default_rng(seed)
     hs_enc, hs_dec, dout = _problem(rng, N, Te, Td, H, dtype, scale)
     got = _run_time(fast.TimeAttention(), hs_enc, hs_dec, dout)
     want = _run_time(ref.TimeAttention(), hs_enc, hs_dec, dout)
-    assert_close(got[0], want[0], "out")
+    exact = _run_time(ref.TimeAttention(), *(x.astype(np.float64) for x in (hs_enc, hs_dec, dout)))
     assert len(got[1]) == Td
-    for gt, wt in zip(got[1], want[1]):
-        assert_close(gt, wt, "attention_weights")
-    assert_close(got[2], want[2], "dhs_enc")
-    assert_close(got[3], want[3], "dhs_dec")
+    runs = [[np.stack(x) if isinstance(x, list) and x else x for x in run]
+            for run in (got, want, exact)]
+    scale_out = outputs_scale([x for x in runs[2] if not isinstance(x, list)])
+    for name, g, w, x in zip(("out", "weights", "dhs_enc", "dhs_dec"), *runs):
+        if isinstance(g, list):  # no decoder steps: no weights
+            assert g == w == []
+            continue
+        assert_close(g, w, name, exact=x, scale=scale_out)
 
 
 def test_float32_is_within_tolerance_of_the_exact_result(rng):
