@@ -2,16 +2,17 @@
 
 Swap ``from common.time_layers import TimeRNN`` (or ``TimeLSTM``, ...) for
 ``from fastrnn import TimeRNN``; everything else stays the same.
-``fastrnn.time_layers.__all__`` lists every layer fastrnn replaces; to run
-the book's own scripts on them unchanged: ``fastrnn run SCRIPT.py`` (or
-``fastrnn.patch(module)`` on a module of layers).
+``fastrnn.time_layers`` and ``fastrnn.attention_layer`` stand in for the
+book's modules of those names; to run the book's own scripts on them
+unchanged: ``fastrnn run SCRIPT.py`` (or ``fastrnn.patch(module)`` on a
+module of layers). ``__all__`` names every layer fastrnn has.
 """
 
 from __future__ import annotations
 
-from .registry import book_names, load
+from .registry import LAYERS, load
 
-__all__ = [*book_names("time_layers"), "patch"]
+__all__ = [*(entry.name for entry in LAYERS), "patch"]
 __version__ = "0.1.0"
 
 

@@ -2,7 +2,8 @@
 
 Each ``Entry`` says where a layer's class lives, which of the book's modules
 it stands in for, and how it is benchmarked. From this list come the public
-names (``fastrnn.__all__``), the book facades (``fastrnn.time_layers``),
+names (``fastrnn.__all__``), the book facades (``fastrnn.time_layers``,
+``fastrnn.attention_layer``),
 what ``fastrnn.patch`` and ``fastrnn run`` swap, the registry of the
 recurrent-layer tests (``tests/layer_registry.py``) and the choices of
 ``fastrnn bench --layer``. The classes are imported only when asked for
@@ -43,8 +44,8 @@ class Entry:
     ----------
     name : the class name, the book's and fastrnn's (and ``fastrnn.reference``'s).
     module : the fastrnn module that defines the class.
-    book : the book's module it stands in for ("time_layers"), or None for
-        a layer that is fastrnn's own API only.
+    book : the book's module it stands in for ("time_layers", or chapter 8's
+        "attention_layer"), or None for a layer that is fastrnn's own API only.
     step : for a recurrent time layer, the name of its one-step layer
         (``TimeLSTM``: "LSTM"); the recurrent-layer tests take these.
     bench : the ``fastrnn bench --layer`` (and ``Shape.layer``) key of a
@@ -81,6 +82,10 @@ LAYERS: tuple[Entry, ...] = (
     Entry("TimeEmbedding", "fastrnn.layers.lm", book=None),
     Entry("TimeAffine", "fastrnn.layers.lm", book=None),
     Entry("TimeSoftmaxWithLoss", "fastrnn.layers.lm", book=None),
+    Entry("WeightSum", "fastrnn.layers.attention", book="attention_layer"),
+    Entry("AttentionWeight", "fastrnn.layers.attention", book="attention_layer"),
+    Entry("Attention", "fastrnn.layers.attention", book="attention_layer"),
+    Entry("TimeAttention", "fastrnn.layers.attention", book="attention_layer"),
 )
 
 BY_NAME: dict[str, Entry] = {e.name: e for e in LAYERS}

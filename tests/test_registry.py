@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import fastrnn
-from fastrnn import registry, time_layers
+from fastrnn import attention_layer, registry, time_layers
 from fastrnn.bench import kind
 from fastrnn.cli import build_parser
 from layer_registry import TIME_LAYERS
@@ -25,14 +25,15 @@ def test_every_entry_names_its_class_and_its_oracle(entry):
         assert step.cell is cls.cell  # the one-step layer is T = 1 of the same cell
 
 
-def test_public_names_and_the_facade_come_from_the_registry():
-    book = [e.name for e in registry.LAYERS if e.book == "time_layers"]
-    assert fastrnn.__all__ == book + ["patch"]
-    assert [n for n in time_layers.__all__ if n in registry.BY_NAME] == book
+@pytest.mark.parametrize("facade", [time_layers, attention_layer], ids=lambda m: m.__name__)
+def test_public_names_and_the_facades_come_from_the_registry(facade):
+    assert fastrnn.__all__ == [e.name for e in registry.LAYERS] + ["patch"]
+    book = [e.name for e in registry.LAYERS if e.book == facade.__name__.split(".")[-1]]
+    assert book and [n for n in facade.__all__ if n in registry.BY_NAME] == book
     for name in book:
-        assert getattr(time_layers, name) is getattr(fastrnn, name) is registry.load(name)
+        assert getattr(facade, name) is getattr(fastrnn, name) is registry.load(name)
     namespace: dict = {}
-    exec("from fastrnn.time_layers import *", namespace)
+    exec(f"from {facade.__name__} import *", namespace)
     assert set(book) <= set(namespace)
 
 

@@ -9,9 +9,10 @@ layer has the name of fastrnn's layer it checks. Use it to compare::
     from fastrnn.reference import TimeRNN, TimeLSTM
 
 ``recurrent``: the recurrent layers and dropout; ``lm``: the rest of the
-chapter-5 language model.
+chapter-5 language model; ``attention``: chapter 8's attention layers.
 """
 
+from .attention import Attention, AttentionWeight, TimeAttention, WeightSum
 from .lm import (Embedding, TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss, clip_grads,
                  softmax)
 from .recurrent import (GRU, LSTM, RNN, TimeBiLSTM, TimeDropout, TimeGRU, TimeLSTM, TimeRNN,
@@ -19,4 +20,5 @@ from .recurrent import (GRU, LSTM, RNN, TimeBiLSTM, TimeDropout, TimeGRU, TimeLS
 
 __all__ = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM",
            "TimeDropout", "Embedding", "TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss",
+           "WeightSum", "AttentionWeight", "Attention", "TimeAttention",
            "sigmoid", "softmax", "clip_grads"]

@@ -1,0 +1,1 @@
+"""fastrnn's layers other than the recurrent cells (attention.py: chapter 8's attention)."""
