@@ -199,8 +199,8 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                           "only after an epoch that improves the best validation perplexity "
                           "so far (a resumed run starts from the loaded model's). An "
                           "existing file is replaced only if it is a fastrnn checkpoint of "
-                          "this model, sizes and vocabulary (or the --load file), and "
-                          "never if it is read-only")
+                          "this model, sizes and vocabulary (or the --load file, or "
+                          "another model's with --overwrite), and never if it is read-only")
     out.add_argument("--overwrite", action="store_true",
                      help="let --save replace a fastrnn checkpoint of another model, sizes "
                           "or vocabulary (never a file that is not a fastrnn checkpoint, "

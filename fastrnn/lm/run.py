@@ -332,11 +332,6 @@ def _run(args: argparse.Namespace, saved: list) -> int:
                       tied=args.tied or args.model == "better", backend=args.backend,
                       seed=args.seed, model=args.model,
                       dropout=0.5 if args.dropout is None else args.dropout)
-    # Every step allocates its large arrays anew (the scores and their exps:
-    # 28 MB each at vocabulary 10,000, batch 20, time 35); with the
-    # thresholds fixed they reuse freed heap memory whatever the process did
-    # before, so the speed does not depend on its history.
-    _log(args, fix_malloc())
     vocab_words = [corpus.vocab.id_to_word[i] for i in range(vocab_size)]
     model = make_model(cfg, vocab_size)
     trainer = Trainer(model, corpus.train, cfg)
@@ -347,6 +342,11 @@ def _run(args: argparse.Namespace, saved: list) -> int:
             model.load_params(args.load, vocab=vocab_words)
         except ParamsFileError as e:
             raise UsageError(f"--load {e}") from None
+    # Every step allocates its large arrays anew (the scores and their exps:
+    # 28 MB each at vocabulary 10,000, batch 20, time 35); with the
+    # thresholds fixed they reuse freed heap memory whatever the process did
+    # before, so the speed does not depend on its history.
+    _log(args, fix_malloc())
 
     name = args.corpus or f"built-in Markov corpus (seed {args.seed})"
     _log(args, f"corpus: {name}: {len(corpus.train):,} training tokens, "
