@@ -126,8 +126,11 @@ def _check_output(option: str, path: str, extensions: tuple[str, ...]) -> None:
     # folder must be writable, whatever the file's own mode.
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {path}: folder {folder} is not writable")
-    if mode is not None and not os.access(path, os.W_OK):
-        raise UsageError(f"{option} {path}: file is not writable")
+    # The mode bits too: root may write a file whatever its mode, and a
+    # read-only file is one its owner chose to keep as it is.
+    if mode is not None and not (mode & stat.S_IWUSR and os.access(path, os.W_OK)):
+        raise UsageError(f"{option} {path}: file is read-only and is never replaced; "
+                         "make it writable or name another file")
 
 
 def _identity(path: str) -> tuple[str, tuple[int, int] | None]:
@@ -195,15 +198,16 @@ def check_plot_backend(path: str | None) -> None:
 
 
 def positive(kind: type) -> Callable[[str], int | float]:
-    """An argparse type: ``kind(text)``, finite and > 0."""
+    """An argparse type: ``kind(text)`` (int or float), finite and > 0."""
+    noun = "integer" if kind is int else "number"
+
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
         except ValueError:
             value = None
         if value is None or not (value > 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(
-                f"must be a positive finite {kind.__name__}, got {text}")
+            raise argparse.ArgumentTypeError(f"must be a positive {noun}, got {text}")
         return value
     return parse
 
@@ -219,13 +223,15 @@ def ratio(text: str) -> float:
     return value
 
 
-def apply_presets(args: argparse.Namespace, presets: Mapping[str, Mapping[str, object]],
-                  key: str) -> None:
-    """Give every option of ``args`` left at None the value of the preset
-    ``presets[getattr(args, key)]`` (options given on the command line win)."""
-    for name, value in presets[getattr(args, key)].items():
-        if getattr(args, name, None) is None:
-            setattr(args, name, value)
+def apply_presets(args: argparse.Namespace, preset: Mapping[str, object]) -> None:
+    """Give every option of ``args`` left at None its value in ``preset``
+    (options given on the command line win), and record the names of the
+    options it filled in ``args.from_preset``, so that messages can say
+    that a value is the preset's rather than the user's."""
+    filled = {name for name in preset if getattr(args, name, None) is None}
+    for name in filled:
+        setattr(args, name, preset[name])
+    args.from_preset = getattr(args, "from_preset", set()) | filled
 
 
 def seed_int(text: str) -> int:

@@ -36,6 +36,18 @@ TRAIN_PRESETS = {
     "better": dict(batch_size=20, time_size=35, wordvec=650, hidden=650, lr=20.0,
                    optimizer="sgd", max_grad=0.25, dropout=0.5, epochs=40),
 }
+# The learning rate of --optimizer adam for every model, the book's Adam
+# default (the presets' rates are SGD's: at 0.1 Adam already diverges).
+ADAM_LR = 0.001
+
+
+def train_preset(args: argparse.Namespace) -> dict:
+    """The preset values of ``fastrnn train --model`` (``TRAIN_PRESETS``),
+    with Adam's own learning rate when --optimizer adam is given."""
+    preset = dict(TRAIN_PRESETS[args.model])
+    if args.optimizer == "adam":
+        preset["lr"] = ADAM_LR
+    return preset
 
 
 def _preset_help(option: str) -> str:
@@ -156,14 +168,16 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
     model.add_argument("--hidden", type=positive(int),
                        help="hidden size H; " + _preset_help("hidden"))
     model.add_argument("--tied", action="store_true",
-                       help="share the embedding with the output layer (simple only; needs "
-                            "D == H; better is always tied)")
+                       help="share the embedding with the output layer (needs D == H): "
+                            "for simple; better is always tied (--tied changes nothing); "
+                            "refused for lstm, the book's untied Rnnlm")
     model.add_argument("--dropout", type=ratio, metavar="RATIO",
                        help="dropout ratio of better's three dropout layers, in [0, 1) "
                             "(better only; default 0.5)")
     model.add_argument("--lr", type=positive(float),
                        help="learning rate (values no optimizer can train with are "
-                            "refused); " + _preset_help("lr"))
+                            "refused); " + _preset_help("lr")
+                            + f"; {ADAM_LR:g} with --optimizer adam")
     model.add_argument("--optimizer", choices=["sgd", "adam"],
                        help="default: sgd")
     model.add_argument("--max-grad", type=positive(float), metavar="NORM",
@@ -182,8 +196,16 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                           f"{FINAL_COMPARE_ITERS} without)")
     out.add_argument("--save", metavar="FILE.npz",
                      help="save the params (with the vocabulary, model kind and sizes) after "
-                          "every epoch; for better, after each epoch that improves the "
-                          "validation perplexity")
+                          "every epoch; for better, and for any model resumed with --load, "
+                          "only after an epoch that improves the best validation perplexity "
+                          "so far (a resumed run starts from the loaded model's). An "
+                          "existing file is replaced only if it is a fastrnn checkpoint of "
+                          "this model, sizes and vocabulary (or the --load file, or "
+                          "another model's with --overwrite), and never if it is read-only")
+    out.add_argument("--overwrite", action="store_true",
+                     help="let --save replace a fastrnn checkpoint of another model, sizes "
+                          "or vocabulary (never a file that is not a fastrnn checkpoint, "
+                          "nor a read-only one)")
     out.add_argument("--load", metavar="FILE.npz",
                      help="start from saved params (of the same model and sizes)")
     out.add_argument("--plot", metavar="FILE.png",
@@ -191,7 +213,7 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                           "validation perplexity of each epoch and the built-in "
                           "corpus's floor (needs matplotlib)")
     out.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
-    parser.set_defaults(func=_run_train, presets=TRAIN_PRESETS)
+    parser.set_defaults(func=_run_train, preset=train_preset)
 
 
 def _run_generate(args: argparse.Namespace) -> int:
@@ -333,8 +355,8 @@ class _Parser(argparse.ArgumentParser):
         parsed, rest = super().parse_known_args(args, namespace)
         if rest_of_script is not None:
             setattr(parsed, self._script_args, rest_of_script)
-        if getattr(parsed, "presets", None) is not None:
-            apply_presets(parsed, parsed.presets, "model")
+        if getattr(parsed, "preset", None) is not None:
+            apply_presets(parsed, parsed.preset(parsed))
         return parsed, rest
 
 

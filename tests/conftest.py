@@ -135,3 +135,20 @@ def numeric_grad(f, a, eps=1e-6):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def chain_text(path, words, lines, per_line=8, seed=0):
+    """Write ``lines`` lines of ``per_line`` words to ``path``: a chain in
+    which each word is followed by one of the next three of ``words`` (a
+    text a small model learns to predict better than a uniform guess, as
+    ``fastrnn train`` requires; uniformly random words allow no better)."""
+    rng = np.random.default_rng(seed)
+    i, text = 0, []
+    for _ in range(lines):
+        line = []
+        for _ in range(per_line):
+            i = (i + int(rng.integers(1, 4))) % len(words)
+            line.append(words[i])
+        text.append(" ".join(line))
+    path.write_text("\n".join(text) + "\n")
+    return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import chain_text
 
 from fastrnn.cli import TRAIN_PRESETS, build_parser, main
 from fastrnn.lm import commands, data, perplexity
@@ -24,6 +26,15 @@ from fastrnn.lm.model import (Rnnlm, SimpleRnnlm, checkpoint_meta, model_from_me
 
 TINY = ["--batch-size", "2", "--time-size", "3", "--wordvec", "8", "--hidden", "8",
         "--epochs", "1", "--corpus-size", "2000", "--compare", "2", "--quiet"]
+# Added to TINY on the built-in corpus: better's preset lr 20 at batch 2
+# leaves it worse than a uniform guess (validation perplexity 380, V 278);
+# at 2 it ends epoch 1 at 248.
+BUILTIN_LR = {"simple": [], "lstm": [], "better": ["--lr", "2"]}
+# Added to TINY[:-5] on a small text without validation: values with which
+# each model ends its first epoch well below a uniform guess's perplexity
+# (else the run stops as diverged). The presets' (lr 20 at batch 2) overshoot.
+LEARNS = {"simple": ["--lr", "1"], "lstm": ["--lr", "5"],
+          "better": ["--wordvec", "32", "--hidden", "32", "--lr", "5", "--epochs", "2"]}
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +130,7 @@ def test_lstm_models_train_save_and_compare_with_their_numpy_build(capsys, tmp_p
         calls.append((type(model_).__name__, model_.backend))
         return model_
     monkeypatch.setattr(train, "make_model", spy)
-    save, out = _train(capsys, tmp_path, model, "--seed", "1")
+    save, out = _train(capsys, tmp_path, model, "--seed", "1", *BUILTIN_LR[model])
     name = {"lstm": "Rnnlm", "better": "BetterRnnlm"}[model]
     # the closing comparison: the same class, numpy's layers and fastrnn's
     assert {(name, "numpy"), (name, "fastrnn")} == set(calls)
@@ -142,7 +153,7 @@ def test_validation_perplexity_is_reported_every_epoch_with_dropout_off(capsys, 
         return predict(self, xs, train_flg)
     monkeypatch.setattr(LanguageModel, "predict", spy)
     status, out, err = _main(capsys, ["train", "--model", "better", *TINY, "--epochs", "2",
-                                      "--compare", "1"])
+                                      *BUILTIN_LR["better"], "--compare", "1"])
     assert status == 0, err
     assert {f for t, f in flags if t == 35} == {False}  # evaluation blocks
     assert {f for t, f in flags if t == 3} == {True}  # training steps
@@ -225,12 +236,164 @@ def test_a_non_finite_validation_perplexity_stops_before_saving(capsys, monkeypa
     assert "params saved" not in out
 
 
+# --- resuming: never a worse model over the loaded one ---------------------------
+
+# Small runs that each model learns in (3 epochs: validation perplexity about
+# 28 for simple, 11 for lstm, 70 for better, V = 294), and a learning rate
+# at which one more epoch from there is clearly worse (about 150, 140, 130)
+# but still better than a uniform guess.
+RESUME = ["--wordvec", "16", "--hidden", "16", "--corpus-size", "5000", "--batch-size", "10",
+          "--time-size", "5", "--compare", "1"]
+RESUME_FIRST = {"simple": ["--lr", "1"], "lstm": [], "better": ["--dropout", "0.1"]}
+RESUME_WORSE_LR = {"simple": "10", "lstm": "100", "better": "50"}
+
+
+def _valid_ppls(out):
+    return [float(x) for x in re.findall(r"validation perplexity ([\d.]+)", out)]
+
+
+@pytest.mark.parametrize("model", ["simple", "lstm", "better"])
+def test_a_resumed_run_never_saves_an_epoch_worse_than_the_loaded_model(capsys, tmp_path,
+                                                                        model):
+    """Issue #22, item 1: the best so far starts at the loaded model's own
+    validation perplexity (measured: the figure its run saved it with), so
+    a worse epoch is neither "best so far" nor saved over it; the run says
+    so and ends with the loaded params (its test perplexity is theirs)."""
+    ck = tmp_path / "good.npz"
+    status, first, err = _main(capsys, ["train", "--model", model, *RESUME,
+                                        *RESUME_FIRST[model], "--epochs", "3",
+                                        "--save", str(ck)])
+    assert status == 0, err
+    saved_ppl = min(_valid_ppls(first))  # simple and lstm improve every epoch here
+    before, mode = ck.read_bytes(), ck.stat().st_mode
+    status, out, err = _main(capsys, ["train", "--model", model, *RESUME,
+                                      *RESUME_FIRST[model], "--epochs", "1",
+                                      "--lr", RESUME_WORSE_LR[model],
+                                      "--load", str(ck), "--save", str(ck)])
+    assert status == 0, err
+    assert f"--load {ck}: validation perplexity {saved_ppl:.3f}" in out
+    epoch_ppl = _valid_ppls(out.split("epoch 1:")[1])[0]
+    assert saved_ppl * 2 < epoch_ppl < 294  # worse, yet no divergence
+    assert "best so far" not in out and "params of epoch" not in out
+    assert (f"no epoch improved on the validation perplexity of --load {ck} "
+            f"({saved_ppl:.3f}): the run ends with its params; {ck} was left as it "
+            "was") in out
+    test_ppl = re.findall(r"test perplexity: [\d.]+", first)
+    assert test_ppl and test_ppl == re.findall(r"test perplexity: [\d.]+", out)
+    assert ck.read_bytes() == before and ck.stat().st_mode == mode
+
+
+def test_a_resumed_run_saves_an_epoch_that_improves_and_only_that(capsys, tmp_path):
+    ck = tmp_path / "good.npz"
+    status, first, err = _main(capsys, ["train", *RESUME, "--lr", "1", "--epochs", "3",
+                                        "--save", str(ck)])
+    assert status == 0, err
+    loaded = _valid_ppls(first)[-1]
+    # at lr 3 the first epoch improves (about 13); whatever the second does,
+    # the checkpoint ends with the better of the two
+    status, out, err = _main(capsys, ["train", *RESUME, "--lr", "3", "--epochs", "2",
+                                      "--load", str(ck), "--save", str(ck)])
+    assert status == 0, err
+    ppls = _valid_ppls(out.split("epoch 1:")[1])[:2]
+    assert ppls[0] < loaded and "(best so far, kept)" in out.split("epoch 2:")[0]
+    best = min(ppls)
+    m = SimpleRnnlm(len(np.load(ck)["vocab"]), 16, 16)
+    m.load_params(ck)
+    corpus, _ = data.builtin_corpus(seed=0, train_tokens=5000)
+    assert f"{perplexity(m, corpus.valid, 10):.3f}" == f"{best:.3f}"
+
+
+def test_resuming_another_file_saves_only_what_beats_the_loaded_model(capsys, tmp_path):
+    """--load A --save B: B is written only by an epoch better than A."""
+    ck = tmp_path / "good.npz"
+    assert _main(capsys, ["train", *RESUME, "--lr", "1", "--epochs", "3",
+                          "--save", str(ck)])[0] == 0
+    other = tmp_path / "other.npz"
+    status, out, err = _main(capsys, ["train", *RESUME, "--lr", "10", "--epochs", "1",
+                                      "--load", str(ck), "--save", str(other)])
+    assert status == 0, err
+    assert f"the run ends with its params; nothing was saved to {other}" in out
+    assert not other.exists()
+
+
+# --- Adam's preset, and models worse than a uniform guess ------------------------
+
+@pytest.mark.parametrize("model", ["simple", "lstm", "better"])
+def test_adam_has_its_own_preset_learning_rate(model):
+    """Issue #22, item 3: the book's Adam rate, for every model, unless --lr
+    is given; the presets' SGD rates are not Adam's."""
+    args = build_parser().parse_args(["train", "--model", model, "--optimizer", "adam"])
+    assert args.lr == 0.001 and "lr" in args.from_preset and "optimizer" not in args.from_preset
+    args = build_parser().parse_args(["train", "--model", model, "--optimizer", "adam",
+                                      "--lr", "0.01"])
+    assert args.lr == 0.01 and "lr" not in args.from_preset
+    args = build_parser().parse_args(["train", "--model", model])
+    assert args.lr == TRAIN_PRESETS[model]["lr"] and args.optimizer == "sgd"
+
+
+@pytest.mark.parametrize("model", ["simple", "lstm"])
+def test_adam_without_lr_trains_and_is_never_too_large(capsys, model):
+    """--model lstm --optimizer adam used to be refused as "--lr 20 is too
+    large", an --lr the user never gave."""
+    status, out, err = _main(capsys, ["train", "--model", model, "--optimizer", "adam",
+                                      *TINY[:-1]])
+    assert status == 0, err
+    assert "adam lr=0.001" in out
+    assert 0 < _valid_ppls(out)[0] < 287
+
+
+def test_the_preset_is_named_when_its_value_is_refused(capsys, monkeypatch):
+    from fastrnn import cli
+    monkeypatch.setattr(cli, "ADAM_LR", 1.0)
+    _refused(capsys, ["train", "--optimizer", "adam"],
+             "the preset's --lr 1 is too large to train with adam (at most 0.1); give a "
+             "smaller --lr")
+
+
+def test_a_model_worse_than_a_uniform_guess_stops_and_keeps_the_checkpoint(capsys,
+                                                                           tmp_path):
+    """Issue #22, item 3: Adam at lr 0.1 (the largest accepted) takes the
+    chapter-5 model to a validation perplexity of about 18,000 with V = 287
+    in its first epoch. Nothing of it is called best or saved: the
+    checkpoint of the same model trained well stays, status 2."""
+    small = ["--corpus-size", "3000", "--wordvec", "100", "--hidden", "100", "--compare", "1",
+             "--quiet"]
+    good = tmp_path / "good.npz"
+    assert _main(capsys, ["train", *small, "--epochs", "1", "--save", str(good)])[0] == 0
+    before = good.read_bytes()
+    status, out, err = _main(capsys, ["train", *small, "--epochs", "2", "--optimizer", "adam",
+                                      "--lr", "0.1", "--save", str(good)])
+    assert status == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert err.startswith("fastrnn train: error: training diverged at epoch 1 (validation "
+                          "perplexity ")
+    assert ("worse than a uniform guess over the 287 words of the vocabulary); lower --lr "
+            f"(now 0.1) or clip the gradient norm with --max-grad; {good} was left as it "
+            "was\n") in err
+    assert good.read_bytes() == before
+
+
+def test_without_validation_text_the_training_perplexity_is_judged(capsys, tmp_path):
+    """lstm's preset lr 20 at batch 2 on a short text: its first epoch's
+    training perplexity (about 26) is above V = 21."""
+    text = chain_text(tmp_path / "t.txt", [f"w{i}" for i in range(20)], 60, 7, seed=1)
+    save = tmp_path / "m.npz"
+    status, out, err = _main(capsys, ["train", "--model", "lstm", "--corpus", str(text),
+                                      *TINY[:-5], "--compare", "1", "--save", str(save)])
+    assert status == 2, err
+    assert ("training diverged at epoch 1 (training perplexity " in err
+            and "worse than a uniform guess over the 21 words" in err
+            and "lower --lr (now 20, the preset's) or lower --max-grad (now 0.25, the "
+                "preset's); nothing was saved" in err), err
+    assert "best so far" not in out and not save.exists()
+
+
 # --- refusals of train -------------------------------------------------------
 
 @pytest.mark.parametrize("argv, needle", [
     (["--dropout", "0.3"], "--dropout is for --model better"),
     (["--model", "lstm", "--dropout", "0.3"], "--dropout is for --model better"),
-    (["--model", "lstm", "--tied"], "--tied is for --model simple"),
+    (["--model", "lstm", "--tied"], "--tied: --model lstm is the book's Rnnlm, whose output "
+                                    "layer is not tied; use --model better"),
     (["--model", "better", "--wordvec", "8", "--hidden", "16"],
      "--model better ties its output layer"),
 ])
@@ -239,6 +402,26 @@ def test_options_that_do_not_fit_the_model_are_refused(capsys, tmp_path, argv, n
     save.write_bytes(b"last good")
     _refused(capsys, ["train", *argv, "--save", str(save)], needle)
     assert save.read_bytes() == b"last good"
+
+
+@pytest.mark.parametrize("model", ["simple", "better"])
+def test_tied_is_accepted_where_the_model_can_be_tied(capsys, model):
+    """--tied ties simple; better is always tied, so it changes nothing there
+    (lstm, the book's untied Rnnlm, refuses it: above)."""
+    status, out, err = _main(capsys, ["train", "--model", model, "--tied", *TINY[:-1],
+                                      *BUILTIN_LR[model]])
+    assert status == 0, err
+    assert "D=8 H=8 tied," in out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--batch-size", "0"], "argument --batch-size: must be a positive integer, got 0"),
+    (["--epochs", "2.5"], "argument --epochs: must be a positive integer, got 2.5"),
+    (["--lr", "x"], "argument --lr: must be a positive number, got x"),
+    (["--max-grad", "-1"], "argument --max-grad: must be a positive number, got -1"),
+])
+def test_values_that_are_not_positive_are_refused_in_plain_words(capsys, argv, needle):
+    _refused(capsys, ["train", *argv], needle)
 
 
 @pytest.mark.parametrize("value", ["1", "-0.1", "x", "nan"])
@@ -256,6 +439,9 @@ def test_the_books_lr_20_is_allowed_for_sgd():
     ("simple", ["--model", "lstm"], "holds a SimpleRnnlm (simple)"),
     ("lstm", ["--model", "better"], "this is a BetterRnnlm (better)"),
     ("lstm", ["--model", "lstm", "--hidden", "16"], "H=8; this is an Rnnlm (lstm) with"),
+    # what differs is named, also where the descriptions alone read alike
+    ("lstm", ["--model", "lstm", "--hidden", "16"], "(they differ in H (8 in the file, 16 here))"),
+    ("simple", ["--tied"], "(they differ in tied (no in the file, yes here))"),
 ])
 def test_a_checkpoint_of_another_model_is_refused_by_train(capsys, tmp_path, saved, loaded,
                                                            needle):
@@ -317,14 +503,12 @@ def test_a_checkpoint_without_meta_that_is_not_simple_is_refused(capsys, tmp_pat
 def text_model(tmp_path_factory, capsys):
     """An lstm trained on a text with <unk> and N in its vocabulary."""
     folder = tmp_path_factory.mktemp("gen")
-    rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(30)] + ["<unk>", "N", "you"]
-    text = folder / "train.txt"
-    text.write_text("\n".join(" ".join(rng.choice(words, 9)) for _ in range(200)))
+    text = chain_text(folder / "train.txt", words, 200, 9)
     save = folder / "lstm.npz"
     status, out, err = _main(capsys, ["train", "--model", "lstm", "--corpus", str(text),
-                                      *TINY[:-5], "--epochs", "2", "--compare", "1",
-                                      "--quiet", "--save", str(save)])
+                                      *TINY[:-5], "--epochs", "2", *LEARNS["lstm"],
+                                      "--compare", "1", "--quiet", "--save", str(save)])
     assert status == 0, err
     return save, text
 
@@ -516,13 +700,10 @@ def test_generate_stops_quietly_when_the_reader_leaves(text_model):
 
 @pytest.mark.parametrize("model", ["simple", "lstm", "better"])
 def test_eval_on_the_training_text_equals_fastrnn_lm_perplexity(capsys, tmp_path, model):
-    rng = np.random.default_rng(1)
-    text = tmp_path / "train.txt"
-    text.write_text("\n".join(" ".join(rng.choice([f"w{i}" for i in range(20)], 7))
-                              for _ in range(60)))
+    text = chain_text(tmp_path / "train.txt", [f"w{i}" for i in range(20)], 200, 7, seed=1)
     save = tmp_path / "m.npz"
     status, _, err = _main(capsys, ["train", "--model", model, "--corpus", str(text),
-                                    *TINY[:-5], "--compare", "1", "--quiet",
+                                    *TINY[:-5], *LEARNS[model], "--compare", "1", "--quiet",
                                     "--save", str(save)])
     assert status == 0, err
     status, out, err = _main(capsys, ["eval", "--load", str(save), "--text", str(text),
@@ -574,6 +755,12 @@ def _bad_checkpoints(tmp_path, good):
     lying = tmp_path / "lying.npz"  # says H=16, holds H=8
     meta = json.loads(str(arrays["meta"][()]))
     np.savez(lying, **{**arrays, "meta": np.array(json.dumps({**meta, "hidden_size": 16}))})
+    nan = tmp_path / "nan.npz"  # saved from a diverged model
+    np.savez(nan, **{**arrays, "lstm_Wh": np.full_like(arrays["lstm_Wh"], np.nan)})
+    newer = tmp_path / "newer.npz"
+    np.savez(newer, **{**arrays, "meta": np.array(json.dumps({**meta, "format": 2}))})
+    negative = tmp_path / "negative.npz"
+    np.savez(negative, **{**arrays, "meta": np.array(json.dumps({**meta, "format": -1}))})
     fifo = tmp_path / "fifo.npz"
     os.mkfifo(fifo)  # opened without blocking and refused from its type
     return {"missing": (tmp_path / "nope.npz", "file does not exist"),
@@ -583,11 +770,16 @@ def _bad_checkpoints(tmp_path, good):
             "not npz": (text, "not an .npz file"),
             "no vocabulary": (novocab, "holds no vocabulary"),
             "bad meta": (badmeta, "not a model description"),
-            "mismatched": (lying, "has shape")}
+            "mismatched": (lying, "has shape"),
+            "non-finite": (nan, f"{nan}: its lstm_Wh holds NaN or infinite values"),
+            "newer format": (newer, f"{newer} was written by a newer fastrnn (format 2; this "
+                                    "one reads up to 1)"),
+            "negative format": (negative, "has format -1, not a format number")}
 
 
 @pytest.mark.parametrize("case", ["missing", "FIFO", "folder", "empty", "not npz", "no vocabulary",
-                                  "bad meta", "mismatched"])
+                                  "bad meta", "mismatched", "non-finite", "newer format",
+                                  "negative format"])
 @pytest.mark.parametrize("command", ["generate", "eval"])
 def test_bad_checkpoints_are_refused_in_one_line(capsys, tmp_path, text_model, command,
                                                  case):
@@ -598,6 +790,20 @@ def test_bad_checkpoints_are_refused_in_one_line(capsys, tmp_path, text_model, c
     err = _refused(capsys, [command, "--load", str(path), *extra], needle)
     assert err.startswith(f"fastrnn {command}: error: --load ")
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("case", ["non-finite", "newer format", "negative format"])
+def test_train_refuses_to_resume_from_a_checkpoint_it_cannot_trust(capsys, tmp_path,
+                                                                    text_model, case):
+    """Issue #22, item 5: nothing is trained or written."""
+    save, text = text_model
+    path, needle = _bad_checkpoints(tmp_path, save)[case]
+    out = tmp_path / "out.npz"
+    err = _refused(capsys, ["train", "--model", "lstm", "--corpus", str(text), *TINY[:-5],
+                            *LEARNS["lstm"], "--quiet", "--load", str(path),
+                            "--save", str(out)], needle)
+    assert err.startswith(f"fastrnn train: error: --load {path}")
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("kind", ["missing", "fifo", "binary"])

@@ -197,7 +197,7 @@ def test_a_checkpoint_and_a_plot_of_one_name_are_refused(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--lr", "inf"], "--lr: must be a positive finite float, got inf"),
+    (["--lr", "inf"], "--lr: must be a positive number, got inf"),
     (["--lr", "nan"], "--lr"),
     (["--optimizer", "adam", "--lr", "1e30"], "--lr 1e+30 is too large to train with adam"),
     (["--lr", "1e30"], "--lr 1e+30 is too large to train with sgd"),
@@ -212,11 +212,12 @@ def test_learning_rates_that_cannot_train_are_refused_up_front(tmp_path, capsys,
 
 def test_a_run_that_diverges_stops_and_keeps_the_last_finite_checkpoint(tmp_path, capsys):
     """sgd at lr 100 (the largest accepted) overflows within a few steps at
-    D = H = 100 (measured: at iteration 4)."""
+    D = H = 100 (measured: at iteration 4). The checkpoint is of another
+    model: --overwrite lets the run replace it, which it never does."""
     good = _checkpoint(tmp_path)
     before = good.read_bytes()
     status = main(["train", *SMALL, "--wordvec", "100", "--hidden", "100", "--lr", "100",
-                   "--save", str(good)])
+                   "--save", str(good), "--overwrite"])
     out, err = capsys.readouterr()
     assert status == 2 and out == "" and len(err.splitlines()) == 1, err
     assert err.startswith("fastrnn train: error: training diverged at epoch 1, iteration ")
@@ -250,7 +251,9 @@ def test_divergence_in_a_later_epoch_keeps_the_previous_checkpoint(
         assert "diverged at epoch 2, iteration 3 (loss nan)" in err
     else:
         assert "at epoch 2, iteration " in err and "a parameter is no longer finite" in err
-    assert "lower --lr (now 0.1) or lower --max-grad (now 5)" in err
+    # the preset's value, and the one given
+    assert "lower --lr (now 0.1, the preset's) or lower --max-grad (now 5)" in err
+    assert err.endswith(f"; {save} holds the params of epoch 1\n")
     with np.load(save) as f:
         assert all(np.isfinite(f[k]).all() for k in f.files if k not in ("vocab", "meta"))
 
@@ -426,6 +429,121 @@ class _Reader:
 
     def __exit__(self, *exc):
         self._f.close()
+
+
+# --- what --save may replace (issue #22, item 2) --------------------------------
+
+def _trained(capsys, tmp_path: Path, name: str, *extra: str) -> Path:
+    """A checkpoint of ``fastrnn train`` on the built-in corpus of SMALL."""
+    path = tmp_path / name
+    assert main(["train", *SMALL, "--epochs", "1", *extra, "--save", str(path)]) == 0
+    capsys.readouterr()
+    return path
+
+
+def _not_checkpoints(tmp_path: Path) -> dict[str, Path]:
+    numpy = tmp_path / "mydata.npz"
+    np.savez(numpy, a=np.arange(3))
+    text = tmp_path / "notes.npz"
+    text.write_bytes(b"my notes, not an archive")
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    newer = tmp_path / "newer.npz"
+    SimpleRnnlm(5, 3, 3).save_params(newer)
+    arrays = dict(np.load(newer))
+    np.savez(newer, **{**arrays, "meta": np.array(str(arrays["meta"]).replace(
+        '"format": 1', '"format": 2'))})
+    return {"numpy archive": numpy, "other bytes": text, "empty": empty, "newer": newer}
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+@pytest.mark.parametrize("case", ["numpy archive", "other bytes", "empty", "newer"])
+def test_save_never_replaces_a_file_that_is_not_a_checkpoint(tmp_path, capsys, case,
+                                                             overwrite):
+    """Not even with --overwrite: fastrnn replaces only its own checkpoints
+    (and reads a newer fastrnn's as not its own)."""
+    path = _not_checkpoints(tmp_path)[case]
+    path.chmod(0o640)
+    before = _snapshot(tmp_path)
+    _refused(capsys, ["train", *SMALL, "--save", str(path), *overwrite],
+             f"--save {path} exists and is not a checkpoint this fastrnn can read; it is "
+             "never replaced: name another file")
+    assert _snapshot(tmp_path) == before and stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_save_refuses_another_models_checkpoint_unless_overwrite(tmp_path, capsys):
+    """The issue's case: a trained --model lstm checkpoint, and a run that
+    forgot --model. Refused, naming what differs; replaced with --overwrite;
+    resumed in place when it is the --load file."""
+    ck = _trained(capsys, tmp_path, "lstm.npz", "--model", "lstm")
+    before = ck.read_bytes()
+    _refused(capsys, ["train", *SMALL, "--save", str(ck)],
+             f"--save {ck} holds an Rnnlm (lstm) with V=",
+             "this run trains a SimpleRnnlm (simple)", "they differ in the model (lstm in the "
+             "file, simple here)", "give --overwrite to replace it, or name another file")
+    _refused(capsys, ["train", *SMALL, "--model", "lstm", "--hidden", "16", "--save", str(ck)],
+             "they differ in H (8 in the file, 16 here)")
+    assert ck.read_bytes() == before
+    assert main(["train", *SMALL, "--epochs", "1", "--save", str(ck), "--overwrite"]) == 0
+    assert '"model": "simple"' in str(np.load(ck)["meta"])
+    capsys.readouterr()
+    assert main(["train", *SMALL, "--epochs", "1", "--load", str(ck), "--save", str(ck)]) == 0
+
+
+def test_save_refuses_a_checkpoint_of_another_vocabulary(tmp_path, capsys):
+    """Same model and sizes, another text: the words differ, V does not."""
+    ck = tmp_path / "m.npz"
+    for name, prefix in (("a.txt", "w"), ("b.txt", "v")):
+        path = tmp_path / name
+        path.write_text(_corpus(tmp_path).read_text().replace("w", prefix))
+    argv = ["train", "--corpus", str(tmp_path / "a.txt"), "--wordvec", "8", "--hidden", "8",
+            "--epochs", "1", "--lr", "1", "--compare", "1", "--quiet"]
+    assert main([*argv, "--save", str(ck)]) == 0
+    capsys.readouterr()
+    argv[2] = str(tmp_path / "b.txt")
+    _refused(capsys, [*argv, "--save", str(ck)],
+             "they differ in the vocabulary: 20 of its 21 words differ, the first at id 0: "
+             "'w17' in the file, 'v17' here")
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
+def test_save_never_replaces_a_read_only_file(tmp_path, capsys, overwrite):
+    """Issue #22: a 0444 checkpoint was replaced (the run is root's, who may
+    write any file) and came back 0644."""
+    ck = _trained(capsys, tmp_path, "ro.npz")
+    ck.chmod(0o444)
+    before = _snapshot(tmp_path)
+    _refused(capsys, ["train", *SMALL, "--save", str(ck), *overwrite],
+             f"--save {ck}: file is read-only and is never replaced")
+    assert _snapshot(tmp_path) == before and stat.S_IMODE(ck.stat().st_mode) == 0o444
+
+
+def test_a_replaced_checkpoint_keeps_its_permissions(tmp_path, capsys):
+    ck = _trained(capsys, tmp_path, "m.npz")
+    ck.chmod(0o640)
+    before = ck.read_bytes()
+    assert main(["train", *SMALL, "--epochs", "1", "--lr", "0.2", "--save", str(ck)]) == 0
+    assert ck.read_bytes() != before and stat.S_IMODE(ck.stat().st_mode) == 0o640
+
+
+def test_a_file_put_at_save_during_training_is_checked_again(tmp_path, capsys, monkeypatch):
+    """After epoch 1 someone saves a numpy archive where the checkpoint is:
+    epoch 2's save is refused and the archive stays."""
+    from fastrnn.lm import run
+    ck = tmp_path / "m.npz"
+    epoch = run.Trainer.epoch
+    calls = []
+
+    def meddling(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            np.savez(ck, a=np.arange(3))
+        return epoch(self, *args, **kwargs)
+    monkeypatch.setattr(run.Trainer, "epoch", meddling)
+    status = main(["train", *SMALL, "--epochs", "2", "--save", str(ck)])
+    err = capsys.readouterr().err
+    assert status == 2 and "is not a checkpoint this fastrnn can read" in err, err
+    assert list(np.load(ck).files) == ["a"]
 
 
 # --- Ctrl-C --------------------------------------------------------------------

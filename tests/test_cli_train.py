@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import chain_text
 
 from fastrnn.cli import main
 from fastrnn.lm import data, train
@@ -107,14 +108,12 @@ def test_save_load_and_plot_options(tmp_path, capsys):
 
 
 def test_text_files_with_valid_and_test_and_unknown_words(tmp_path, capsys):
-    rng = np.random.default_rng(0)
     words = [f"w{i}" for i in range(20)]
-    train = tmp_path / "train.txt"
-    train.write_text("\n".join(" ".join(rng.choice(words, 8)) for _ in range(300)))
-    valid = tmp_path / "valid.txt"
-    valid.write_text("w1 w2 never-seen w3\n" * 30)
+    train = chain_text(tmp_path / "train.txt", words, 300)
+    valid = chain_text(tmp_path / "valid.txt", words, 30, seed=1)
+    valid.write_text(valid.read_text().replace("\n", " never-seen\n"))
     status, out, err = _run(capsys, ["--corpus", str(train), "--valid", str(valid),
-                                     "--test", str(valid), "--epochs", "1",
+                                     "--test", str(valid), "--epochs", "1", "--lr", "1",
                                      "--wordvec", "8", "--hidden", "8", "--compare", "3"])
     assert status == 0, err
     assert "valid: 30 words not in the training vocabulary became <unk>" in out

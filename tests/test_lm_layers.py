@@ -1,11 +1,14 @@
 """fastrnn.lm layers, model, optimizers and parameter files."""
 
+import json
+import stat
+
 import numpy as np
 import pytest
 
 from fastrnn import reference
 from fastrnn.lm.layers import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
-from fastrnn.lm.model import ParamsFileError, SimpleRnnlm
+from fastrnn.lm.model import ParamsFileError, SimpleRnnlm, checkpoint_meta, read_params_file
 from fastrnn.lm.optim import SGD, Adam, SharedParams, clip_grads
 from conftest import assert_close, numeric_grad
 
@@ -367,3 +370,85 @@ def test_save_load_round_trip_is_exact_and_mismatches_change_nothing(tmp_path, r
     truncated.write_bytes(path.read_bytes()[:100])
     with pytest.raises(ParamsFileError, match="cannot read"):
         other.load_params(truncated)
+
+
+def _with(path, out, **changes):
+    """Write ``out``: the arrays of ``path`` with ``changes``; a change of
+    "meta" is a dict merged into the recorded one."""
+    arrays = dict(np.load(path))
+    if "meta" in changes:
+        meta = {**json.loads(str(arrays["meta"][()])), **changes.pop("meta")}
+        arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(out, **{**arrays, **changes})
+    return out
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_load_params_refuses_non_finite_weights_naming_the_array(tmp_path, rng, bad):
+    """Issue #22, item 5: a checkpoint saved from a diverged model used to
+    load without complaint."""
+    model = SimpleRnnlm(9, 4, 5, rng=rng)
+    path = tmp_path / "m.npz"
+    model.save_params(path)
+    Wh = model.params[model.names.index("rnn_Wh")].copy()
+    Wh[1, 2] = bad
+    _with(path, path, rnn_Wh=Wh)
+    other = SimpleRnnlm(9, 4, 5, rng=np.random.default_rng(5))
+    before = [p.copy() for p in other.params]
+    with pytest.raises(ParamsFileError, match=f"{path}: its rnn_Wh holds NaN or infinite "
+                                              "values"):
+        other.load_params(path)
+    for a, b in zip(other.params, before):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("fmt, match", [
+    (2, r"was written by a newer fastrnn \(format 2; this one reads up to 1\)"),
+    (-1, "has format -1, not a format number fastrnn writes"),
+    (1.5, "has format 1.5, not a format number"),
+    ("1", "has format '1', not a format number"),
+    (True, "has format True, not a format number"),
+    (None, "has format None, not a format number"),
+])
+def test_checkpoint_meta_refuses_formats_it_does_not_read(tmp_path, rng, fmt, match):
+    path = tmp_path / "m.npz"
+    SimpleRnnlm(9, 4, 5, rng=rng).save_params(path)
+    _with(path, path, meta={"format": fmt})
+    with pytest.raises(ParamsFileError, match=match):
+        checkpoint_meta(str(path), read_params_file(path))
+    with pytest.raises(ParamsFileError, match=match):
+        SimpleRnnlm(9, 4, 5, rng=rng).load_params(path)
+
+
+def test_a_mismatch_names_the_fields_that_differ(tmp_path, rng):
+    """Issue #22, item 6: the two descriptions alone may read the same."""
+    path = tmp_path / "m.npz"
+    SimpleRnnlm(6, 4, 4, tied=True, rng=rng).save_params(path, vocab=list("abcdef"))
+    with pytest.raises(ParamsFileError, match=r"\(they differ in tied \(yes in the file, no "
+                                              r"here\)\)"):
+        SimpleRnnlm(6, 4, 4, rng=rng).load_params(path)
+    with pytest.raises(ParamsFileError, match=r"they differ in V \(6 in the file, 7 here\), "
+                                              r"H \(4 in the file, 5 here\)"):
+        SimpleRnnlm(7, 4, 5, rng=rng).load_params(path)
+    with pytest.raises(ParamsFileError, match=r"another vocabulary \(2 of its 6 words differ, "
+                                              r"the first at id 1: 'b' in the file, 'x' "
+                                              r"here\)"):
+        SimpleRnnlm(6, 4, 4, tied=True, rng=rng).load_params(path, vocab=list("axcdey"))
+
+
+def test_save_params_keeps_the_mode_and_never_replaces_a_read_only_file(tmp_path, rng):
+    """Issue #22, item 2: the rename gave a replaced file the default mode
+    (a 0444 file came back 0644); root may replace a read-only file, so its
+    mode is checked, not the access."""
+    model = SimpleRnnlm(9, 4, 5, rng=rng)
+    path = tmp_path / "m.npz"
+    path.write_bytes(b"old")
+    path.chmod(0o640)
+    model.save_params(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and path.read_bytes() != b"old"
+    path.chmod(0o444)
+    before = path.read_bytes()
+    with pytest.raises(PermissionError, match="read-only"):
+        model.save_params(path)
+    assert path.read_bytes() == before and stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]

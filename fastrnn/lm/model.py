@@ -4,9 +4,11 @@ their parameter files."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
+import stat
 from types import SimpleNamespace
 
 import numpy as np
@@ -112,13 +114,22 @@ class LanguageModel:
         """Write the params (and optionally the vocabulary) to an ``.npz`` file.
 
         The file is written beside its destination and renamed over it, so an
-        interrupted save never leaves a broken file where the last good one was.
-        A ``path`` that is a symbolic link raises ``ValueError``: the rename
-        would replace the link and leave its target as it was.
+        interrupted save never leaves a broken file where the last good one was;
+        a file it replaces keeps its permission bits. A ``path`` that is a
+        symbolic link raises ``ValueError``: the rename would replace the link
+        and leave its target as it was. A read-only file (its owner's write
+        bit cleared) raises ``PermissionError`` and is left as it is, even for
+        root.
         """
         path = os.fspath(path)
         if os.path.islink(path):
             raise ValueError(f"{path} is a symbolic link: save to the file it points to")
+        try:
+            old_mode = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            old_mode = None
+        if old_mode is not None and not old_mode & stat.S_IWUSR:
+            raise PermissionError(errno.EACCES, "read-only file, not replaced", path)
         arrays = dict(self._named_params())
         if vocab is not None:
             arrays["vocab"] = np.array(vocab, dtype=str)
@@ -133,6 +144,8 @@ class LanguageModel:
                 np.savez(f, **arrays)
                 f.flush()
                 os.fsync(f.fileno())
+            if old_mode is not None:
+                os.chmod(tmp, old_mode)
             os.replace(tmp, path)
         except BaseException:
             # Gone already if the interrupt came after the rename.
@@ -159,17 +172,19 @@ class LanguageModel:
 
         The model kind and sizes the file records (files written before it
         recorded them hold ``SimpleRnnlm`` params), every name, shape and
-        dtype, and the vocabulary (when both sides have one) are checked
-        first; on any mismatch ``ParamsFileError`` is raised and the model is
-        left untouched. A different dropout ratio is no mismatch.
+        dtype, that every value is finite, and the vocabulary (when both sides
+        have one) are checked first; on any mismatch ``ParamsFileError`` is
+        raised, naming what differs, and the model is left untouched. A
+        different dropout ratio is no mismatch.
         """
         path = os.fspath(path)
         arrays = read_params_file(path)
         meta = checkpoint_meta(path, arrays)
         mine = self.meta()
-        keys = ("model", "vocab_size", "wordvec_size", "hidden_size", "tied")
-        if any(meta[k] != mine[k] for k in keys):
-            raise ParamsFileError(f"{path} holds {describe(meta)}; this is {describe(mine)}")
+        differ = differences(meta, mine)
+        if differ:
+            raise ParamsFileError(f"{path} holds {describe(meta)}; this is {describe(mine)} "
+                                  f"(they differ in {differ})")
         named = self._named_params()
         extra = {"vocab", "meta"} & set(arrays)
         if set(arrays) != set(named) | extra:
@@ -180,8 +195,14 @@ class LanguageModel:
             if a.shape != p.shape or a.dtype != p.dtype:
                 raise ParamsFileError(f"{path}: {name} has shape {a.shape} and dtype "
                                       f"{a.dtype}, this model needs {p.shape} and {p.dtype}")
-        if vocab is not None and "vocab" in arrays and list(arrays["vocab"]) != list(vocab):
-            raise ParamsFileError(f"{path} was trained on another vocabulary")
+        for name in named:
+            if not np.isfinite(arrays[name]).all():
+                raise ParamsFileError(f"{path}: its {name} holds NaN or infinite values "
+                                      "(saved from a diverged model or damaged); not loaded")
+        if vocab is not None and "vocab" in arrays:
+            differ = vocab_difference([str(w) for w in arrays["vocab"]], list(vocab))
+            if differ:
+                raise ParamsFileError(f"{path} was trained on another vocabulary ({differ})")
         for name, p in named.items():
             p[...] = arrays[name]
 
@@ -190,6 +211,34 @@ class LanguageModel:
 META_FORMAT = 1
 MODEL_KINDS = ("simple", "lstm", "better")
 _KIND_NAMES = {"simple": "SimpleRnnlm", "lstm": "Rnnlm", "better": "BetterRnnlm"}
+
+
+# What ``differences`` calls each field of a model description.
+_FIELDS = {"model": "the model", "vocab_size": "V", "wordvec_size": "D", "hidden_size": "H",
+           "tied": "tied"}
+
+
+def differences(saved: dict, mine: dict) -> str:
+    """The fields in which a checkpoint's description ``saved`` and a
+    model's ``mine`` (``LanguageModel.meta``) differ, in words, e.g. "H (8
+    in the file, 16 here)"; "" if none does (dropout is no difference)."""
+    def word(value: object) -> str:
+        return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+    return ", ".join(f"{label} ({word(saved[k])} in the file, {word(mine[k])} here)"
+                     for k, label in _FIELDS.items() if saved[k] != mine[k])
+
+
+def vocab_difference(saved: list[str], mine: list[str]) -> str:
+    """How a checkpoint's vocabulary ``saved`` differs from ``mine``, in
+    words ("" if they are equal)."""
+    if len(saved) != len(mine):
+        return f"{len(saved):,} words in the file, {len(mine):,} here"
+    differ = [i for i, (a, b) in enumerate(zip(saved, mine)) if a != b]
+    if not differ:
+        return ""
+    i = differ[0]
+    return (f"{len(differ):,} of its {len(saved):,} words differ, the first at id {i}: "
+            f"{saved[i]!r} in the file, {mine[i]!r} here")
 
 
 def describe(meta: dict) -> str:
@@ -245,8 +294,10 @@ def checkpoint_meta(path: str, arrays: dict[str, np.ndarray]) -> dict:
     Raises
     ------
     ParamsFileError
-        If ``meta`` is not the JSON this module writes, or a file without
-        it does not hold ``SimpleRnnlm`` params.
+        If ``meta`` is not the JSON this module writes (its ``format`` a
+        non-negative integer, at most ``META_FORMAT``: a newer fastrnn's file
+        is refused, naming both formats), or a file without it does not hold
+        ``SimpleRnnlm`` params.
     """
     if "meta" not in arrays:
         W = arrays.get("embed_W")
@@ -259,14 +310,25 @@ def checkpoint_meta(path: str, arrays: dict[str, np.ndarray]) -> dict:
                 "tied": "affine_W" not in arrays, "dropout": 0.0}
     try:
         meta = json.loads(str(arrays["meta"][()]))
-        ok = (isinstance(meta, dict) and meta.get("model") in MODEL_KINDS
-              and all(isinstance(meta.get(k), int) and not isinstance(meta.get(k), bool)
-                      and meta[k] > 0 for k in ("vocab_size", "wordvec_size", "hidden_size"))
-              and isinstance(meta.get("tied"), bool)
-              and isinstance(meta.get("dropout"), (int, float))
-              and 0 <= meta["dropout"] < 1)
     except (ValueError, TypeError, IndexError):
-        ok = False
+        meta = None
+    if not isinstance(meta, dict):
+        raise ParamsFileError(f"{path}: its 'meta' entry is not a model description "
+                              "fastrnn wrote")
+    fmt = meta.get("format")
+    if "format" in meta and (not isinstance(fmt, int) or isinstance(fmt, bool) or fmt < 0):
+        raise ParamsFileError(f"{path}: its 'meta' entry has format {fmt!r}, not a format "
+                              "number fastrnn writes")
+    if fmt is not None and fmt > META_FORMAT:
+        raise ParamsFileError(f"{path} was written by a newer fastrnn (format {fmt}; this "
+                              f"one reads up to {META_FORMAT})")
+    ok = ("format" in meta and meta.get("model") in MODEL_KINDS
+          and all(isinstance(meta.get(k), int) and not isinstance(meta.get(k), bool)
+                  and meta[k] > 0 for k in ("vocab_size", "wordvec_size", "hidden_size"))
+          and isinstance(meta.get("tied"), bool)
+          and isinstance(meta.get("dropout"), (int, float))
+          and not isinstance(meta.get("dropout"), bool)
+          and 0 <= meta["dropout"] < 1)
     if not ok:
         raise ParamsFileError(f"{path}: its 'meta' entry is not a model description "
                               "fastrnn wrote")

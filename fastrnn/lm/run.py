@@ -7,14 +7,20 @@ empty, binary, not UTF-8/UTF-16 or too short for the sizes; an output that
 would replace an input, another output, a link, a FIFO or a device; values
 that cannot train or arrays that cannot fit in memory; a parameter file that
 does not fit) ends with one line on stderr and exit status 2, before
-anything is written. Training that diverges stops with one line and status
-2, and leaves the last finite checkpoint as it was.
+anything is written. ``--save`` replaces an existing file only if it is a
+fastrnn checkpoint of the run's model, sizes and vocabulary (or the ``--load``
+file, or another model's checkpoint with ``--overwrite``), and never a
+read-only one. A resumed run starts from the loaded model's validation
+perplexity and saves only epochs that improve on it. Training that diverges
+(a non-finite loss or parameter, or a model worse than a uniform guess) stops
+with one line and status 2, and leaves the last good checkpoint as it was.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 
@@ -25,7 +31,8 @@ from .._cli_checks import (PLOT_EXTENSIONS, SAVE_EXTENSIONS, UsageError, check_f
                            failure_status)
 from ..bench.malloc import fix_malloc
 from . import data
-from .model import ParamsFileError, param_count
+from .model import (ParamsFileError, checkpoint_meta, describe, differences, param_count,
+                    read_params_file, vocab_difference)
 from .train import (EVAL_TIME_SIZE, MAX_LR, PLOT_INTERVAL, History, TrainConfig, Trainer,
                     compare_backends, make_model, perplexity)
 
@@ -49,7 +56,8 @@ LOSS_LIMIT = math.log(sys.float_info.max)
 
 
 class Diverged(Exception):
-    """Training reached a non-finite loss or parameter."""
+    """Training reached a non-finite loss or parameter, or a model worse
+    than a uniform guess."""
 
 
 def _outputs(args: argparse.Namespace) -> dict:
@@ -72,21 +80,33 @@ def _check_values(args: argparse.Namespace) -> None:
     if args.corpus is None and (args.valid or args.test):
         raise UsageError("--valid and --test need --corpus (the built-in corpus has its own)")
     if args.tied and args.model == "lstm":
-        raise UsageError("--tied is for --model simple (better is always tied, lstm never)")
+        raise UsageError("--tied: --model lstm is the book's Rnnlm, whose output layer is "
+                         "not tied; use --model better (always tied) or --model simple "
+                         "--tied")
     if args.tied and args.wordvec != args.hidden:
         raise UsageError(f"--tied needs --wordvec == --hidden, got {args.wordvec} "
                          f"and {args.hidden}")
     if args.model == "better" and args.wordvec != args.hidden:
         raise UsageError(f"--model better ties its output layer to the embedding: it needs "
                          f"--wordvec == --hidden, got {args.wordvec} and {args.hidden}")
+    if args.overwrite and args.save is None:
+        raise UsageError("--overwrite is for --save (it lets --save replace a checkpoint "
+                         "of another model)")
     if args.dropout is not None and args.model != "better":
         raise UsageError(f"--dropout is for --model better (--model {args.model} has no "
                          "dropout layers)")
     bound = MAX_LR[args.optimizer]
     if args.lr > bound:
-        raise UsageError(f"--lr {args.lr:g} is too large to train with {args.optimizer} "
-                         f"(at most {bound:g})")
+        raise UsageError(f"{_option(args, 'lr')} {args.lr:g} is too large to train with "
+                         f"{args.optimizer} (at most {bound:g}); give a smaller --lr")
     check_plot_backend(args.plot)
+
+
+def _option(args: argparse.Namespace, name: str) -> str:
+    """How to name the option ``name`` ("lr", "max_grad") in a message:
+    "--lr", or "the preset's --lr" if the user did not give it."""
+    option = "--" + name.replace("_", "-")
+    return f"the preset's {option}" if name in getattr(args, "from_preset", ()) else option
 
 
 def _check_data_memory(args: argparse.Namespace, stats: dict) -> None:
@@ -227,23 +247,79 @@ def run_train(args: argparse.Namespace) -> int:
     (``fix_malloc``) for the rest of the process: called from a notebook,
     they stay fixed.
     """
-    saved: list[str] = []  # the checkpoint, once this run has written one
+    saved: list = []  # [path, epoch] once this run has written a checkpoint
     try:
         return _run(args, saved)
     except (KeyboardInterrupt, Exception) as e:
         kept = f"; the last complete checkpoint is {saved[0]}" if saved else ""
+        if isinstance(e, Diverged) and args.save is not None:
+            e = Diverged(f"{e}; " + (f"{args.save} holds the params of epoch {saved[1]}"
+                                     if saved else f"{args.save} was left as it was"
+                                     if os.path.exists(args.save) else "nothing was saved"))
         return failure_status("fastrnn train", e, (data.DataError, ParamsFileError, Diverged),
                               doing="training " + _sizes(args), kept=kept)
 
 
-def _diverged(args: argparse.Namespace, epoch: int, iteration: int, what: str) -> Diverged:
-    clip = (f"lower --max-grad (now {args.max_grad:g})" if args.max_grad is not None
+def _diverged(args: argparse.Namespace, epoch: int, iteration: int | None,
+              what: str) -> Diverged:
+    """The error of a run that diverged at ``iteration`` of ``epoch`` (None:
+    found at its end), saying what to change."""
+    def now(name: str) -> str:
+        preset = ", the preset's" if _option(args, name).startswith("the") else ""
+        return f"now {getattr(args, name):g}{preset}"
+    clip = (f"lower --max-grad ({now('max_grad')})" if args.max_grad is not None
             else "clip the gradient norm with --max-grad")
-    return Diverged(f"training diverged at epoch {epoch}, iteration {iteration} ({what}); "
-                    f"lower --lr (now {args.lr:g}) or {clip}")
+    where = f"epoch {epoch}" + (f", iteration {iteration}" if iteration is not None else "")
+    return Diverged(f"training diverged at {where} ({what}); lower --lr ({now('lr')}) "
+                    f"or {clip}")
 
 
-def _run(args: argparse.Namespace, saved: list[str]) -> int:
+def _check_save(args: argparse.Namespace, mine: dict, vocab: list[str]) -> None:
+    """Refuse a ``--save`` that names an existing file this run must not
+    replace: anything but a fastrnn checkpoint, and (without --overwrite) a
+    checkpoint of another model, sizes or vocabulary than ``mine`` and
+    ``vocab``, unless it is the ``--load`` file (which loading checks)."""
+    path = args.save
+    if path is None or not os.path.exists(path):
+        return
+    if _same_file(path, args.load):
+        return
+    try:
+        arrays = read_params_file(path)
+        meta = checkpoint_meta(path, arrays)
+    except ParamsFileError:
+        raise UsageError(f"--save {path} exists and is not a checkpoint this fastrnn can "
+                         "read; it is never replaced: name another file") from None
+    differ = differences(meta, mine)
+    if not differ and "vocab" in arrays:
+        words = vocab_difference([str(w) for w in arrays["vocab"]], vocab)
+        differ = f"the vocabulary: {words}" if words else ""
+    if differ and not args.overwrite:
+        raise UsageError(f"--save {path} holds {describe(meta)}; this run trains "
+                         f"{describe(mine)} (they differ in {differ}); give --overwrite to "
+                         "replace it, or name another file")
+
+
+def _identity(path: str) -> tuple | None:
+    """What changes when anyone writes ``path`` (None if it does not exist)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _same_file(a: str, b: str | None) -> bool:
+    return b is not None and os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
+
+
+def _worse_than_uniform(ppl: float, vocab_size: int) -> bool:
+    """Whether a perplexity is no better than a uniform guess over the
+    vocabulary (NaN and inf included)."""
+    return not ppl <= vocab_size
+
+
+def _run(args: argparse.Namespace, saved: list) -> int:
     _check_values(args)
     stats = _files(args)
     _check_data_memory(args, stats)
@@ -256,16 +332,21 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
                       tied=args.tied or args.model == "better", backend=args.backend,
                       seed=args.seed, model=args.model,
                       dropout=0.5 if args.dropout is None else args.dropout)
+    vocab_words = [corpus.vocab.id_to_word[i] for i in range(vocab_size)]
+    model = make_model(cfg, vocab_size)
+    trainer = Trainer(model, corpus.train, cfg)
+    _check_save(args, model.meta(), vocab_words)
+    save_identity = None if args.save is None else _identity(args.save)
+    if args.load is not None:
+        try:
+            model.load_params(args.load, vocab=vocab_words)
+        except ParamsFileError as e:
+            raise UsageError(f"--load {e}") from None
     # Every step allocates its large arrays anew (the scores and their exps:
     # 28 MB each at vocabulary 10,000, batch 20, time 35); with the
     # thresholds fixed they reuse freed heap memory whatever the process did
     # before, so the speed does not depend on its history.
     _log(args, fix_malloc())
-    vocab_words = [corpus.vocab.id_to_word[i] for i in range(vocab_size)]
-    model = make_model(cfg, vocab_size)
-    trainer = Trainer(model, corpus.train, cfg)
-    if args.load is not None:
-        model.load_params(args.load, vocab=vocab_words)
 
     name = args.corpus or f"built-in Markov corpus (seed {args.seed})"
     _log(args, f"corpus: {name}: {len(corpus.train):,} training tokens, "
@@ -283,14 +364,28 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
                f"{cfg.optimizer} lr={cfg.lr}, batch {cfg.batch_size}, time {cfg.time_size}, "
                f"{trainer.batcher.iters_per_epoch} iterations per epoch")
 
-    # BetterRnnlm: the book's schedule. After an epoch whose validation
-    # perplexity is the best so far its params are kept (and saved); after
-    # any other, the learning rate is divided by 4.
-    schedule = cfg.model == "better" and corpus.valid is not None
-    if cfg.model == "better" and corpus.valid is None:
+    # A resumed run starts from the loaded model's own validation perplexity
+    # (measured now: exact, whatever text it was saved with) and keeps the
+    # best: only an epoch that improves on the best so far is kept and
+    # saved, and the run ends with the best params (the loaded ones if no
+    # epoch improved). So does BetterRnnlm, whose schedule (the book's)
+    # also divides the learning rate by 4 after each epoch that does not
+    # improve.
+    valid = corpus.valid is not None
+    keep_best = valid and (cfg.model == "better" or args.load is not None)
+    schedule = valid and cfg.model == "better"
+    best_ppl, best_params, best_epoch, lr = math.inf, None, None, cfg.lr
+    if args.load is not None and valid:
+        best_ppl, best_params, best_epoch = (perplexity(model, corpus.valid, cfg.batch_size),
+                                             [p.copy() for p in model.params], 0)
+        _log(args, f"--load {args.load}: validation perplexity {best_ppl:.3f}; only an "
+                   "epoch below it is kept")
+    elif args.load is not None and args.save is not None:
+        _log(args, f"no validation text (--valid): the epochs cannot be compared with "
+                   f"--load {args.load}, and --save writes every epoch")
+    if cfg.model == "better" and not valid:
         _log(args, "no validation text (--valid): the learning rate stays fixed and "
                    "--save writes every epoch")
-    best_ppl, best_params, lr = math.inf, None, cfg.lr
     history = History()
     tokens_per_iter = cfg.batch_size * cfg.time_size
     for epoch in range(1, cfg.epochs + 1):
@@ -324,33 +419,52 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
         history.tokens_per_s.append(tps)
         history.epoch_ends.append(epoch * trainer.batcher.iters_per_epoch)
         line = f"epoch {epoch}: training perplexity {ppl:.3f}, {tps:,.0f} tokens/s"
+        # A model worse than a uniform guess (perplexity above V) learned
+        # nothing worth keeping: judged on the validation text, else on the
+        # epoch's training perplexity.
+        judged, which = (perplexity(model, corpus.valid, cfg.batch_size), "validation") \
+            if valid else (ppl, "training")
+        if _worse_than_uniform(judged, vocab_size):
+            figure = f"{judged:,.1f}" if judged < 1e9 else f"{judged:.3g}"  # nan, inf too
+            raise _diverged(args, epoch, None, f"{which} perplexity {figure}, worse than a "
+                                               f"uniform guess over the {vocab_size:,} words "
+                                               "of the vocabulary")
         improved = True
-        if corpus.valid is not None:
-            history.valid_ppl.append(perplexity(model, corpus.valid, cfg.batch_size))
-            line += f", validation perplexity {history.valid_ppl[-1]:.3f}"
-            if not math.isfinite(history.valid_ppl[-1]):  # nothing to keep or save
-                raise _diverged(args, epoch, len(seen), "validation perplexity "
-                                f"{history.valid_ppl[-1]:.4g}")
-            if schedule:
-                improved = history.valid_ppl[-1] < best_ppl
-                if improved:
-                    best_ppl = history.valid_ppl[-1]
-                    best_params = [p.copy() for p in model.params]
-                    line += " (best so far, kept)"
-                else:
-                    lr /= 4.0
-                    trainer.optimizer.lr = lr
-                    line += f" (no better: lr now {lr:g})"
+        if valid:
+            history.valid_ppl.append(judged)
+            line += f", validation perplexity {judged:.3f}"
+        if keep_best:
+            improved = judged < best_ppl
+            if improved:
+                best_ppl, best_epoch = judged, epoch
+                best_params = [p.copy() for p in model.params]
+                line += " (best so far, kept)"
+            elif schedule:
+                lr /= 4.0
+                trainer.optimizer.lr = lr
+                line += f" (no better: lr now {lr:g})"
+            else:
+                line += f" (no better than {best_ppl:.3f}: not kept)"
         _log(args, line)
         if args.save is not None and improved:  # a complete checkpoint
             check_files({}, _outputs(args))  # again (cheap): it may be a link by now
+            if _identity(args.save) != save_identity:  # written by someone else meanwhile
+                _check_save(args, model.meta(), vocab_words)
             model.save_params(args.save, vocab=vocab_words)
-            saved[:] = [args.save]
+            save_identity = _identity(args.save)
+            saved[:] = [args.save, epoch]
     if best_params is not None:
         for p, best in zip(model.params, best_params):
             p[...] = best
-        _log(args, f"kept the params of the best epoch (validation perplexity "
-                   f"{best_ppl:.3f})")
+    if best_epoch == 0:  # resumed, and no epoch improved on the loaded model
+        fate = ("" if args.save is None else
+                f"; {args.save} was left as it was" if _same_file(args.save, args.load) else
+                f"; nothing was saved to {args.save}")
+        print(f"no epoch improved on the validation perplexity of --load {args.load} "
+              f"({best_ppl:.3f}): the run ends with its params{fate}")
+    elif best_params is not None:
+        _log(args, f"kept the params of the best epoch (epoch {best_epoch}, validation "
+                   f"perplexity {best_ppl:.3f})")
 
     if best_params is not None:  # the params now hold the best epoch's
         final = best_ppl
@@ -369,7 +483,7 @@ def _run(args: argparse.Namespace, saved: list[str]) -> int:
         _plot(args.plot, history, None if source is None else source.perplexity_floor())
         _log(args, f"plot written to {args.plot}")
     if saved:
-        _log(args, f"params saved to {args.save}")
+        _log(args, f"params of epoch {saved[1]} saved to {args.save}")
 
     iters = args.compare
     start = time.perf_counter()
