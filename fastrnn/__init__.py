@@ -2,7 +2,8 @@
 
 Swap ``from common.time_layers import TimeRNN`` (or ``TimeLSTM``, ...) for
 ``from fastrnn import TimeRNN``; everything else stays the same.
-``fastrnn.time_layers.__all__`` lists every layer fastrnn replaces; to run
+``from fastrnn.time_layers import *`` gives all that the book's ``from
+common.time_layers import *`` does (``np`` and the functions included); to run
 the book's own scripts on them unchanged: ``fastrnn run SCRIPT.py`` (or
 ``fastrnn.patch(module)`` on a module of layers).
 """

@@ -1,11 +1,12 @@
 """Run the book's own scripts on fastrnn's layers, unchanged.
 
 The book's models import their layers with ``from common.time_layers import
-*``. ``patch(module)`` swaps, in such a module, every class fastrnn replaces
-(``fastrnn.time_layers.__all__``) for fastrnn's. ``run_script`` runs a
-script as ``python SCRIPT.py ARGS`` would, with an import hook that patches
-``common.time_layers`` right after it has run, before any other module
-star-imports from it (the pattern of ``python -m sklearnex script.py``).
+*``. ``patch(module)`` swaps, in such a module, every class fastrnn does
+faster (``fastrnn.registry.patched_names``) for fastrnn's. ``run_script``
+runs a script as ``python SCRIPT.py ARGS`` would, with an import hook that
+patches ``common.time_layers`` right after it has run, before any other
+module star-imports from it (the pattern of ``python -m sklearnex
+script.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from types import ModuleType
 from typing import Callable, Sequence
 
 from . import time_layers
+from .registry import patched_names
 
 BOOK_MODULE = "common.time_layers"
 
@@ -27,16 +29,19 @@ BOOK_MODULE = "common.time_layers"
 def patch(module: ModuleType) -> list[str]:
     """Replace the book's layers in ``module`` by fastrnn's.
 
-    Every name of ``fastrnn.time_layers.__all__`` that ``module`` defines is
-    rebound to fastrnn's class of that name. Code that looks the names up in
-    the module afterwards (``from module import *`` included) gets fastrnn's.
+    Every name of ``fastrnn.registry.patched_names("time_layers")`` (the
+    layers of ``fastrnn.time_layers.__all__`` that fastrnn does faster; not
+    its plain numpy stand-ins, ``np`` or the functions) that ``module``
+    defines is rebound to fastrnn's class of that name. Code that looks the
+    names up in the module afterwards (``from module import *`` included)
+    gets fastrnn's.
 
     Returns
     -------
-    The names replaced, in ``__all__``'s order.
+    The names replaced, in the registry's order.
     """
     replaced = []
-    for name in time_layers.__all__:
+    for name in patched_names("time_layers"):
         if hasattr(module, name):
             setattr(module, name, getattr(time_layers, name))
             replaced.append(name)

@@ -282,7 +282,7 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
         help="run a script of the book on fastrnn's layers",
         description="Run SCRIPT as 'python SCRIPT ARGS' would, except that when it "
                     "imports common.time_layers (the book's layout), every class of it "
-                    "that fastrnn replaces (fastrnn.time_layers.__all__) is swapped for "
+                    "that fastrnn does faster (fastrnn.registry.patched_names) is swapped for "
                     "fastrnn's right after that module has run. One line on stderr says "
                     "what was replaced.")
     parser.add_argument("script", metavar="SCRIPT", help="the Python script to run")

@@ -3,7 +3,7 @@
 Each ``Entry`` says where a layer's class lives, which of the book's modules
 it stands in for, and how it is benchmarked. From this list come the public
 names (``fastrnn.__all__``), the book facades (``fastrnn.time_layers``),
-what ``fastrnn.patch`` and ``fastrnn run`` swap, the registry of the
+what ``fastrnn.patch`` and ``fastrnn run`` swap (``patched_names``), the registry of the
 recurrent-layer tests (``tests/layer_registry.py``) and the choices of
 ``fastrnn bench --layer``. The classes are imported only when asked for
 (``load``), so reading the list costs nothing.
@@ -50,6 +50,10 @@ class Entry:
     bench : the ``fastrnn bench --layer`` (and ``Shape.layer``) key of a
         benchmarked layer, or None.
     torch : PyTorch's equivalent module, or None.
+    patched : whether ``fastrnn.patch`` (and ``fastrnn run``) puts this class
+        in place of the book's of the same name. False for the plain numpy
+        stand-ins, which ``fastrnn.time_layers`` gives for completeness but
+        which are no faster than the book's own.
     """
 
     name: str
@@ -58,6 +62,7 @@ class Entry:
     step: str | None = None
     bench: str | None = None
     torch: Torch | None = None
+    patched: bool = True
 
 
 _LSTM_TORCH_ORDER = (2, 0, 1, 3)  # torch's i, f, g, o from the book's f, g, i, o
@@ -77,6 +82,19 @@ LAYERS: tuple[Entry, ...] = (
     Entry("TimeEmbedding", "fastrnn.layers.lm", book=None),
     Entry("TimeAffine", "fastrnn.layers.lm", book=None),
     Entry("TimeSoftmaxWithLoss", "fastrnn.layers.lm", book=None),
+    # The rest of what the book's `from common.time_layers import *` gives, in
+    # plain numpy: nothing to swap, as they are no faster than the book's.
+    Entry("TimeSigmoidWithLoss", "fastrnn.layers.time_basic", patched=False),
+    Entry("Simple_TimeAffine", "fastrnn.layers.time_basic", patched=False),
+    Entry("Simple_TimeSoftmaxWithLoss", "fastrnn.layers.time_basic", patched=False),
+    Entry("MatMul", "fastrnn.layers.basic", patched=False),
+    Entry("Affine", "fastrnn.layers.basic", patched=False),
+    Entry("Softmax", "fastrnn.layers.basic", patched=False),
+    Entry("SoftmaxWithLoss", "fastrnn.layers.basic", patched=False),
+    Entry("Sigmoid", "fastrnn.layers.basic", patched=False),
+    Entry("SigmoidWithLoss", "fastrnn.layers.basic", patched=False),
+    Entry("Dropout", "fastrnn.layers.basic", patched=False),
+    Entry("Embedding", "fastrnn.layers.basic", patched=False),
 )
 
 BY_NAME: dict[str, Entry] = {e.name: e for e in LAYERS}
@@ -90,6 +108,12 @@ def load(name: str) -> type:
 def book_names(book: str) -> list[str]:
     """The names of the layers that stand in for the book's module ``book``."""
     return [e.name for e in LAYERS if e.book == book]
+
+
+def patched_names(book: str) -> list[str]:
+    """The names of the layers that ``fastrnn.patch`` swaps in the book's
+    module ``book``: those of ``book_names(book)`` that fastrnn does faster."""
+    return [e.name for e in LAYERS if e.book == book and e.patched]
 
 
 def bench_layers() -> dict[str, Entry]:

@@ -112,7 +112,20 @@ def test_patch_swaps_the_classes_fastrnn_has():
 
 
 def test_time_layers_all_names_every_book_layer():
-    assert time_layers.__all__ == ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU",
-                                   "TimeBiLSTM", "TimeDropout"]
-    for name in time_layers.__all__:
+    fast = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout"]
+    assert time_layers.__all__[:len(fast)] == fast
+    assert time_layers.__all__[-4:] == ["np", "sigmoid", "softmax", "cross_entropy_error"]
+    layers = time_layers.__all__[:-4]
+    assert fastrnn.__all__ == [*layers, "patch"]  # the layers, not np or the functions
+    for name in layers:
         assert getattr(fastrnn, name) is getattr(time_layers, name)
+
+
+def test_patch_swaps_only_what_fastrnn_does_faster():
+    # fastrnn's plain numpy stand-ins, np and the functions stay the book's.
+    module = types.ModuleType("layers")
+    names = ["TimeRNN", "MatMul", "Embedding", "Simple_TimeAffine", "np", "softmax"]
+    for name in names:
+        setattr(module, name, object)
+    assert fastrnn.patch(module) == ["TimeRNN"]
+    assert all(getattr(module, name) is object for name in names[1:])
