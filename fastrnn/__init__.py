@@ -2,10 +2,12 @@
 
 Swap ``from common.time_layers import TimeRNN`` (or ``TimeLSTM``, ...) for
 ``from fastrnn import TimeRNN``; everything else stays the same.
-``fastrnn.time_layers`` and ``fastrnn.attention_layer`` stand in for the
-book's modules of those names; to run the book's own scripts on them
-unchanged: ``fastrnn run SCRIPT.py`` (or ``fastrnn.patch(module)`` on a
-module of layers). ``__all__`` names every layer fastrnn has.
+``from fastrnn.time_layers import *`` gives all that the book's ``from
+common.time_layers import *`` does (``np`` and the functions included), and
+``fastrnn.attention_layer`` stands in for chapter 8's module; to run the
+book's own scripts on fastrnn's layers unchanged: ``fastrnn run SCRIPT.py``
+(or ``fastrnn.patch(module)`` on a module of layers). ``__all__`` names
+every layer fastrnn has.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 The book's models import their layers with ``from common.time_layers import
 *``. ``patch(module)`` swaps, in such a module, each of the book's layers
-that fastrnn replaces for fastrnn's (``is_book_layer`` says which classes
-are the book's). ``run_script`` runs a script as ``python SCRIPT.py ARGS``
-would, with an import hook that patches ``common.time_layers`` right after
-it has run, before any other module star-imports from it (the pattern of
-``python -m sklearnex script.py``).
+that fastrnn does faster (``fastrnn.registry.patched_names``) for fastrnn's
+(``is_book_layer`` says which classes are the book's). ``run_script`` runs a
+script as ``python SCRIPT.py ARGS`` would, with an import hook that patches
+``common.time_layers`` right after it has run, before any other module
+star-imports from it (the pattern of ``python -m sklearnex script.py``).
 """
 
 from __future__ import annotations
@@ -21,16 +21,15 @@ import sys
 from types import ModuleType
 from typing import Callable, Sequence
 
-from . import time_layers
+from .registry import load, patched_names
 
 BOOK_MODULE = "common.time_layers"
 
 
 def replacements() -> dict[str, type]:
     """fastrnn's class for each of the book's names that ``patch`` replaces,
-    in the order ``patch`` reports them. To replace more of the book's
-    layers, add their names here."""
-    return {name: getattr(time_layers, name) for name in time_layers.__all__}
+    in the order ``patch`` reports them (``fastrnn.registry.patched_names``)."""
+    return {name: load(name) for name in patched_names("time_layers")}
 
 
 def _is_fastrnn(name: object) -> bool:
@@ -85,7 +84,7 @@ def _replace(module: ModuleType) -> tuple[list[str], list[str]]:
 def patch(module: ModuleType) -> list[str]:
     """Replace the book's layers in ``module`` by fastrnn's.
 
-    Each name of ``replacements()`` (``fastrnn.time_layers.__all__``) that
+    Each name of ``replacements()`` (``fastrnn.registry.patched_names``) that
     ``module`` binds to the book's class of that layer (``is_book_layer``)
     is rebound to fastrnn's class. Code that looks the names up in the
     module afterwards (``from module import *`` included) gets fastrnn's.
@@ -101,7 +100,7 @@ def patch(module: ModuleType) -> list[str]:
     Returns
     -------
     list of str
-        The names replaced, in ``fastrnn.time_layers.__all__``'s order.
+        The names replaced, in the registry's order.
 
     Raises
     ------

@@ -314,7 +314,7 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
         description="Run SCRIPT (a file, or a folder with a __main__.py) as 'python "
                     "SCRIPT ARGS' would, except that when it imports common.time_layers "
                     "(the book's layout), each of the book's layers in it that fastrnn "
-                    "replaces is swapped for fastrnn's right after that module has run. "
+                    "does faster is swapped for fastrnn's right after that module has run. "
                     "One line on stderr says what was replaced. Everything after SCRIPT "
                     "is the script's, as typed ('--' and --help included).",
         script_args="args")

@@ -3,10 +3,9 @@
 Each ``Entry`` says where a layer's class lives, which of the book's modules
 it stands in for, and how it is benchmarked. From this list come the public
 names (``fastrnn.__all__``), the book facades (``fastrnn.time_layers``,
-``fastrnn.attention_layer``),
-what ``fastrnn.patch`` and ``fastrnn run`` swap, the registry of the
-recurrent-layer tests (``tests/layer_registry.py``) and the choices of
-``fastrnn bench --layer``. The classes are imported only when asked for
+``fastrnn.attention_layer``), what ``fastrnn.patch`` and ``fastrnn run``
+swap (``patched_names``), the registry of the recurrent-layer tests
+(``tests/layer_registry.py``) and the choices of ``fastrnn bench --layer``. The classes are imported only when asked for
 (``load``, ``load_reference``), so reading the list costs nothing.
 """
 
@@ -53,7 +52,13 @@ class Entry:
     torch : PyTorch's equivalent module, or None.
     reference : the module of its numpy oracle (a class of the same name),
         for the tests and benchmarks: ``fastrnn.reference`` for the book's
-        layers; a layer that is not the book's names its own.
+        layers; a layer that is not the book's names its own. None for the
+        plain numpy stand-ins, which are their own numpy (their tests check
+        them by central differences and known values).
+    patched : whether ``fastrnn.patch`` (and ``fastrnn run``) puts this class
+        in place of the book's of the same name. False for the plain numpy
+        stand-ins, which ``fastrnn.time_layers`` gives for completeness but
+        which are no faster than the book's own.
     """
 
     name: str
@@ -62,7 +67,13 @@ class Entry:
     step: str | None = None
     bench: str | None = None
     torch: Torch | None = None
-    reference: str = "fastrnn.reference"
+    patched: bool = True
+    reference: str | None = "fastrnn.reference"
+
+
+def _plain(name: str, module: str) -> Entry:
+    """A plain numpy stand-in of the book's: given by the facade, never patched."""
+    return Entry(name, module, patched=False, reference=None)
 
 
 _LSTM_TORCH_ORDER = (2, 0, 1, 3)  # torch's i, f, g, o from the book's f, g, i, o
@@ -79,9 +90,22 @@ LAYERS: tuple[Entry, ...] = (
     Entry("TimeBiLSTM", "fastrnn.layers.bilstm", bench="bilstm",
           torch=Torch("LSTM", _LSTM_TORCH_ORDER, bidirectional=True)),
     Entry("TimeDropout", "fastrnn.layers.dropout"),
-    Entry("TimeEmbedding", "fastrnn.layers.lm", book=None),
-    Entry("TimeAffine", "fastrnn.layers.lm", book=None),
-    Entry("TimeSoftmaxWithLoss", "fastrnn.layers.lm", book=None),
+    Entry("TimeEmbedding", "fastrnn.layers.lm"),
+    Entry("TimeAffine", "fastrnn.layers.lm"),
+    Entry("TimeSoftmaxWithLoss", "fastrnn.layers.lm"),
+    # The rest of what the book's `from common.time_layers import *` gives, in
+    # plain numpy: nothing to swap, as they are no faster than the book's.
+    _plain("TimeSigmoidWithLoss", "fastrnn.layers.time_basic"),
+    _plain("Simple_TimeAffine", "fastrnn.layers.time_basic"),
+    _plain("Simple_TimeSoftmaxWithLoss", "fastrnn.layers.time_basic"),
+    _plain("MatMul", "fastrnn.layers.basic"),
+    _plain("Affine", "fastrnn.layers.basic"),
+    _plain("Softmax", "fastrnn.layers.basic"),
+    _plain("SoftmaxWithLoss", "fastrnn.layers.basic"),
+    _plain("Sigmoid", "fastrnn.layers.basic"),
+    _plain("SigmoidWithLoss", "fastrnn.layers.basic"),
+    _plain("Dropout", "fastrnn.layers.basic"),
+    _plain("Embedding", "fastrnn.layers.basic"),
     Entry("WeightSum", "fastrnn.layers.attention", book="attention_layer"),
     Entry("AttentionWeight", "fastrnn.layers.attention", book="attention_layer"),
     Entry("Attention", "fastrnn.layers.attention", book="attention_layer"),
@@ -97,13 +121,22 @@ def load(name: str) -> type:
 
 
 def load_reference(name: str) -> type:
-    """The numpy oracle of fastrnn's class ``name``."""
-    return getattr(importlib.import_module(BY_NAME[name].reference), name)
+    """The numpy oracle of fastrnn's class ``name`` (KeyError if it has none)."""
+    module = BY_NAME[name].reference
+    if module is None:
+        raise KeyError(f"{name} is plain numpy: it has no separate oracle")
+    return getattr(importlib.import_module(module), name)
 
 
 def book_names(book: str) -> list[str]:
     """The names of the layers that stand in for the book's module ``book``."""
     return [e.name for e in LAYERS if e.book == book]
+
+
+def patched_names(book: str) -> list[str]:
+    """The names of the layers that ``fastrnn.patch`` swaps in the book's
+    module ``book``: those of ``book_names(book)`` that fastrnn does faster."""
+    return [e.name for e in LAYERS if e.book == book and e.patched]
 
 
 def bench_layers() -> dict[str, Entry]:

@@ -9,10 +9,11 @@ import subprocess
 import sys
 import types
 
+import numpy as np
 import pytest
 
 import fastrnn
-from fastrnn import reference, time_layers
+from fastrnn import reference, registry, time_layers
 from fastrnn.book import is_book_layer
 
 # The book's layout: common/time_layers.py holds the layers (numpy ones:
@@ -30,8 +31,9 @@ class TimeDropout(reference.TimeDropout):
 class TimeGRU:
     def __init__(self, units, stateful=False):
         pass
-class TimeAffine:
-    pass
+class MatMul:
+    def __init__(self, W):
+        pass
 """
 MODEL = """
 import sys
@@ -40,7 +42,7 @@ from common.time_layers import *
 
 class Net:
     def __init__(self):
-        self.layers = [TimeLSTM, TimeRNN, TimeDropout, TimeAffine, TimeGRU]
+        self.layers = [TimeLSTM, TimeRNN, TimeDropout, MatMul, TimeGRU]
 """
 SCRIPT = """
 import json, sys
@@ -166,7 +168,7 @@ def test_patch_twice_changes_nothing_more():
     assert module.TimeLSTM is time_layers.TimeLSTM
 
 
-@pytest.mark.parametrize("name", time_layers.__all__)
+@pytest.mark.parametrize("name", registry.patched_names("time_layers"))
 def test_the_books_classes_are_those_with_fastrnns_constructor_parameters(name):
     ours = getattr(time_layers, name)
     # the numpy reference has the book's constructors; a subclass defined
@@ -213,7 +215,8 @@ def test_patch_refuses_a_module_without_the_books_layers(names, present):
         fastrnn.patch(module)
     assert str(e.value) == (
         "patch: layers holds none of the book's layers (looked for RNN, TimeRNN, LSTM, "
-        f"TimeLSTM, GRU, TimeGRU, TimeBiLSTM, TimeDropout{present}"
+        f"TimeLSTM, GRU, TimeGRU, TimeBiLSTM, TimeDropout, TimeEmbedding, TimeAffine, "
+        f"TimeSoftmaxWithLoss{present}"
         f"{' but not the book' + chr(39) + 's classes' if present else ''}); "
         "nothing was changed")
     assert vars(module) == before
@@ -228,9 +231,13 @@ def test_patch_leaves_pytorch_alone():
 
 
 def test_time_layers_all_names_every_book_layer():
-    assert time_layers.__all__ == ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU",
-                                   "TimeBiLSTM", "TimeDropout"]
-    for name in time_layers.__all__:
+    fast = ["RNN", "TimeRNN", "LSTM", "TimeLSTM", "GRU", "TimeGRU", "TimeBiLSTM", "TimeDropout"]
+    assert time_layers.__all__[:len(fast)] == fast
+    assert time_layers.__all__[-4:] == ["np", "sigmoid", "softmax", "cross_entropy_error"]
+    layers = time_layers.__all__[:-4]
+    assert set(layers) <= set(fastrnn.__all__)  # the layers, not np or the functions
+    assert not {"np", "sigmoid", "softmax", "cross_entropy_error"} & set(fastrnn.__all__)
+    for name in layers:
         assert getattr(fastrnn, name) is getattr(time_layers, name)
 
 
@@ -307,3 +314,22 @@ def test_ctrl_c_before_the_books_import_says_only_interrupted(book):
     out = _run(book, "-m", "fastrnn", "run", "stop.py")
     assert out.returncode == 130 and out.stdout == ""
     assert out.stderr == "fastrnn run: interrupted\n"
+
+
+def test_patch_swaps_only_what_fastrnn_does_faster():
+    # fastrnn's plain numpy stand-ins, np and the functions stay the book's,
+    # even where they have the book's constructors.
+    class MatMul:
+        def __init__(self, W):
+            pass
+
+    class Embedding:
+        def __init__(self, W):
+            pass
+
+    def softmax(x):
+        return x
+    others = dict(MatMul=MatMul, Embedding=Embedding, np=np, softmax=softmax)
+    module = _fake_module(TimeLSTM=BookTimeLSTM, **others)
+    assert fastrnn.patch(module) == ["TimeLSTM"]
+    assert all(getattr(module, name) is value for name, value in others.items())
