@@ -17,10 +17,13 @@ import numpy as np
 import pytest
 from conftest import chain_text
 
-from fastrnn.cli import TRAIN_PRESETS, build_parser, main
-from fastrnn.lm import commands, data, perplexity
-from fastrnn.lm import run as run_module
-from fastrnn.lm.commands import SKIP_WORDS
+from fastrnn.lm.presets import TRAIN_PRESETS
+from fastrnn.cli import build_parser, main, train_checks
+from fastrnn.cli import models as commands
+from fastrnn.lm import data, perplexity
+from fastrnn.lm import markov
+from fastrnn.cli import train as run_module
+from fastrnn.cli.models import SKIP_WORDS
 from fastrnn.lm.model import (Rnnlm, SimpleRnnlm, checkpoint_meta, model_from_meta,
                               read_params_file)
 
@@ -177,13 +180,13 @@ def test_better_divides_lr_by_4_and_keeps_the_best_checkpoint(capsys, tmp_path, 
         test_ppls.append([p.copy() for p in model.params])
         return real(model, corpus, batch_size, time_size)
     current = {}
-    load = run_module._load_data
+    load = run_module.load_data
 
     def spy_load(args):
         current["corpus"] = load(args)[0]
         return current["corpus"], None
     monkeypatch.setattr(run_module, "perplexity", fake_perplexity)
-    monkeypatch.setattr(run_module, "_load_data", spy_load)
+    monkeypatch.setattr(run_module, "load_data", spy_load)
     epoch = run_module.Trainer.epoch
     monkeypatch.setattr(run_module.Trainer, "epoch",
                         lambda self, *a: lrs.append(self.optimizer.lr) or epoch(self, *a))
@@ -299,7 +302,7 @@ def test_a_resumed_run_saves_an_epoch_that_improves_and_only_that(capsys, tmp_pa
     best = min(ppls)
     m = SimpleRnnlm(len(np.load(ck)["vocab"]), 16, 16)
     m.load_params(ck)
-    corpus, _ = data.builtin_corpus(seed=0, train_tokens=5000)
+    corpus, _ = markov.builtin_corpus(seed=0, train_tokens=5000)
     assert f"{perplexity(m, corpus.valid, 10):.3f}" == f"{best:.3f}"
 
 
@@ -343,8 +346,8 @@ def test_adam_without_lr_trains_and_is_never_too_large(capsys, model):
 
 
 def test_the_preset_is_named_when_its_value_is_refused(capsys, monkeypatch):
-    from fastrnn import cli
-    monkeypatch.setattr(cli, "ADAM_LR", 1.0)
+    from fastrnn.lm import presets
+    monkeypatch.setattr(presets, "ADAM_LR", 1.0)
     _refused(capsys, ["train", "--optimizer", "adam"],
              "the preset's --lr 1 is too large to train with adam (at most 0.1); give a "
              "smaller --lr")
@@ -459,13 +462,13 @@ def test_memory_estimate_grows_with_each_models_layers(model):
     simple = build_parser().parse_args(["train", "--wordvec", "64", "--hidden", "64",
                                         "--batch-size", str(args.batch_size),
                                         "--time-size", str(args.time_size)])
-    ratio = run_module._model_bytes(args, 10) / run_module._model_bytes(simple, 10)
+    ratio = train_checks.model_bytes(args, 10) / train_checks.model_bytes(simple, 10)
     # V = 10: the recurrent layers dominate; an LSTM keeps about 4x an RNN's
     assert ratio == 1 if model == "simple" else ratio > {"lstm": 3, "better": 7}[model]
 
 
 def test_the_memory_refusal_names_the_models_sizes(capsys, monkeypatch):
-    from fastrnn import _cli_checks
+    from fastrnn.cli import checks as _cli_checks
     monkeypatch.setattr(_cli_checks, "available_memory", lambda: 10 ** 8)
     _refused(capsys, ["train", "--model", "better", "--corpus-size", "2000"],
              "D=650 H=650, batch 20, time 35", "of memory")

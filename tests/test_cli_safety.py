@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 
 import fastrnn
-from fastrnn import _cli_checks
-from fastrnn.cli import main
+from fastrnn.cli import checks as _cli_checks
+from fastrnn.cli import main, train_checks
 from fastrnn.lm import data
 from fastrnn.lm.model import SimpleRnnlm
 
@@ -35,7 +35,7 @@ CHILD_TIMEOUT = 240  # a cold kernel compile takes about 5 s: generous, never hi
 
 @pytest.fixture(autouse=True)
 def _malloc_left_alone(monkeypatch):
-    from fastrnn.lm import run
+    from fastrnn.cli import train as run
     monkeypatch.setattr(run, "fix_malloc", lambda: "malloc: left alone in the tests")
 
 
@@ -230,7 +230,7 @@ def test_divergence_in_a_later_epoch_keeps_the_previous_checkpoint(
         tmp_path, capsys, monkeypatch, where):
     """A NaN loss at iteration 3 of epoch 2, or a parameter gone infinite
     by its end: epoch 1's checkpoint stays, byte for byte."""
-    from fastrnn.lm import run
+    from fastrnn.cli import train as run
     save = tmp_path / "ck.npz"
     steps = []
     step = run.Trainer.step
@@ -326,13 +326,13 @@ def test_sizes_that_cannot_fit_are_refused_with_the_estimate(capsys, monkeypatch
 def test_the_default_run_fits_in_little_memory(monkeypatch):
     """The estimate of the default run stays far below what it is refused at."""
     from fastrnn.cli import build_parser
-    from fastrnn.lm import run
+    from fastrnn.cli import train as run
     args = build_parser().parse_args(["train"])
-    assert run._model_bytes(args, 300) < 20 * 10 ** 6
+    assert train_checks.model_bytes(args, 300) < 20 * 10 ** 6
 
 
 def test_a_memory_error_that_escapes_the_estimate_is_one_line(capsys, monkeypatch):
-    from fastrnn.lm import run
+    from fastrnn.cli import train as run
 
     def no_memory(*args, **kwargs):
         raise MemoryError
@@ -529,7 +529,7 @@ def test_a_replaced_checkpoint_keeps_its_permissions(tmp_path, capsys):
 def test_a_file_put_at_save_during_training_is_checked_again(tmp_path, capsys, monkeypatch):
     """After epoch 1 someone saves a numpy archive where the checkpoint is:
     epoch 2's save is refused and the archive stays."""
-    from fastrnn.lm import run
+    from fastrnn.cli import train as run
     ck = tmp_path / "m.npz"
     epoch = run.Trainer.epoch
     calls = []
@@ -550,7 +550,7 @@ def test_a_file_put_at_save_during_training_is_checked_again(tmp_path, capsys, m
 
 
 def test_ctrl_c_before_the_first_checkpoint_names_none(tmp_path, capsys, monkeypatch):
-    from fastrnn.lm import run
+    from fastrnn.cli import train as run
     calls = []
     epoch = run.Trainer.epoch
 

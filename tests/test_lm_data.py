@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from fastrnn.lm import data
-from fastrnn.lm.data import BPTTBatcher, DataError, MarkovSource, Vocabulary
+from fastrnn.lm import markov
+from fastrnn.lm.data import BPTTBatcher, DataError, Vocabulary
+from fastrnn.lm.markov import MarkovSource
 
 
 def _write(tmp_path, name, content):
@@ -425,8 +427,8 @@ def test_markov_determinism():
     assert a.sample(1_000, seed=9) == b.sample(1_000, seed=9)
     assert a.sample(1_000, seed=9) != a.sample(1_000, seed=10)
     assert not np.array_equal(a.transition_matrix(), MarkovSource(seed=6).transition_matrix())
-    assert data.markov_corpus(500, seed=5) == data.markov_corpus(500, seed=5)
-    assert data.markov_corpus(500, seed=5) != data.markov_corpus(500, seed=6)
+    assert markov.markov_corpus(500, seed=5) == markov.markov_corpus(500, seed=5)
+    assert markov.markov_corpus(500, seed=5) != markov.markov_corpus(500, seed=6)
 
 
 def test_markov_floor_bounds(source):
@@ -441,7 +443,7 @@ def test_markov_floor_bounds(source):
 
 
 def test_builtin_corpus_defaults():
-    corpus, src = data.builtin_corpus()
+    corpus, src = markov.builtin_corpus()
     assert len(corpus.train) == 100_000
     assert len(corpus.valid) == len(corpus.test) == 10_000
     assert corpus.unknown == {"train": 0, "valid": 0, "test": 0}
@@ -449,8 +451,8 @@ def test_builtin_corpus_defaults():
     # Vocabulary from the training split, in order of first appearance.
     words = corpus.vocab.decode(corpus.train)
     assert list(corpus.vocab.word_to_id) == list(dict.fromkeys(words))
-    assert words == data.markov_corpus(100_000)
-    again, _ = data.builtin_corpus()
+    assert words == markov.markov_corpus(100_000)
+    again, _ = markov.builtin_corpus()
     for a, b in [(corpus.train, again.train), (corpus.valid, again.valid),
                  (corpus.test, again.test)]:
         np.testing.assert_array_equal(a, b)
@@ -461,7 +463,7 @@ def test_builtin_corpus_defaults():
 
 
 def test_builtin_corpus_small_train_maps_unknowns():
-    corpus, src = data.builtin_corpus(train_tokens=50, valid_tokens=400, test_tokens=300,
+    corpus, src = markov.builtin_corpus(train_tokens=50, valid_tokens=400, test_tokens=300,
                                       seed=2, vocab_size=300)
     train_words = src.sample(50, seed=[2, 1])
     valid_words = src.sample(400, seed=[2, 2])

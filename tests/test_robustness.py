@@ -37,6 +37,7 @@ import fastrnn
 import fastrnn_kernels
 from fastrnn import reference
 from fastrnn.lm import data
+from fastrnn.lm import markov
 from fastrnn.lm.model import ParamsFileError, SimpleRnnlm
 from fastrnn.lm.train import TrainConfig, Trainer, make_model
 from conftest import assert_close, make_params
@@ -642,7 +643,7 @@ def test_the_kernels_allocate_nothing_per_step_and_free_what_they_allocate(tmp_p
 
 
 def test_training_on_a_200k_token_corpus_does_not_grow_memory():
-    corpus, _ = data.builtin_corpus(train_tokens=200_000, valid_tokens=1_000, test_tokens=1_000)
+    corpus, _ = markov.builtin_corpus(train_tokens=200_000, valid_tokens=1_000, test_tokens=1_000)
     # 700 tokens per iteration: 285 iterations per epoch, so the 300 below
     # also wrap around into the second epoch.
     cfg = TrainConfig(batch_size=20, time_size=35, wordvec_size=64, hidden_size=64)

@@ -7,6 +7,10 @@ chapters use. Layers with params compute in the params' dtype (float32 for
 the book's models, as the book does), inputs of another dtype are cast to
 it; the other layers and the functions keep the input's float dtype
 (integers and bools become float64, as numpy makes them).
+
+Why one module: eight small layers and three functions, each a few lines of
+numpy, kept together as the book keeps them (``common/layers.py``,
+``common/functions.py``).
 """
 
 from __future__ import annotations

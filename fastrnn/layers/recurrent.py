@@ -10,6 +10,10 @@ products over all steps (dxs, dWx, db, dWh).
 The split: what is one large product over all steps goes to numpy's BLAS;
 only the chain through the state, which must run step by step, goes to the
 cell's Numba kernels (see ``fastrnn._tuning`` for where each time loop runs).
+
+Why one module: the ``Cell`` description, the forward and backward that
+every cell shares and the two base classes that call them are one contract;
+split, a cell's author would read it in several files.
 """
 
 from __future__ import annotations

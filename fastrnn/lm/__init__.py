@@ -6,16 +6,26 @@ Layers with the book's interfaces (``TimeEmbedding``, ``TimeAffine``,
 loading and truncated-BPTT batches, and training (see ``fastrnn train``).
 """
 
-from .data import BPTTBatcher, Corpus, DataError, Vocabulary, builtin_corpus, load_corpus
-from ..layers.lm import TimeAffine, TimeEmbedding, TimeSoftmaxWithLoss
-from .model import BetterRnnlm, LanguageModel, ParamsFileError, Rnnlm, SimpleRnnlm
-from .optim import SGD, Adam, SharedParams, clip_grads
-from .train import TrainConfig, Trainer, compare_backends, perplexity
+from __future__ import annotations
 
-__all__ = [
-    "BPTTBatcher", "Corpus", "DataError", "Vocabulary", "builtin_corpus", "load_corpus",
-    "TimeAffine", "TimeEmbedding", "TimeSoftmaxWithLoss", "ParamsFileError",
-    "LanguageModel", "SimpleRnnlm", "Rnnlm", "BetterRnnlm",
-    "SGD", "Adam", "SharedParams", "clip_grads",
-    "TrainConfig", "Trainer", "compare_backends", "perplexity",
-]
+import importlib
+
+# Where each public name lives; each module is imported on first use, so
+# that ``fastrnn.lm.presets`` or ``data`` can be read without the layers.
+_HOME = {
+    ".data": ("BPTTBatcher", "Corpus", "DataError", "Vocabulary", "load_corpus"),
+    ".markov": ("MarkovSource", "builtin_corpus"),
+    "..layers.lm": ("TimeEmbedding", "TimeAffine", "TimeSoftmaxWithLoss"),
+    ".model": ("ParamsFileError", "LanguageModel", "SimpleRnnlm", "Rnnlm", "BetterRnnlm"),
+    ".optim": ("SGD", "Adam", "SharedParams", "clip_grads"),
+    ".train": ("TrainConfig", "Trainer", "compare_backends", "perplexity"),
+}
+_MODULE = {name: module for module, names in _HOME.items() for name in names}
+__all__ = list(_MODULE)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _MODULE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = getattr(importlib.import_module(_MODULE[name], __name__), name)
+    return value

@@ -9,10 +9,13 @@ What this module provides:
   chapter-5 training loop (``ch05/train_custom_loop.py``), gathered with numpy.
 
 The built-in corpus, drawn from a Markov source whose perplexity floor is
-known, is :mod:`fastrnn.lm.markov`; its names are re-exported here.
+known, is :mod:`fastrnn.lm.markov`.
 
 Bad input data raises :class:`DataError` (a ``ValueError``) with a one-line
 message naming the file or argument and what was wrong.
+
+Why one module: reading text, the vocabulary, the corpus and its batches
+are the one pipeline a model trains from, and share ``DataError``'s checks.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._cli_checks import FileKindError, open_regular
+from ..files import FileKindError, open_regular
 
 __all__ = [
     "DataError",
@@ -32,10 +35,6 @@ __all__ = [
     "Corpus",
     "load_corpus",
     "BPTTBatcher",
-    "MarkovSource",
-    "markov_corpus",
-    "builtin_corpus",
-    "BUILTIN_TRAIN_TOKENS",
     "UNK",
     "EOS",
 ]
@@ -433,7 +432,3 @@ class BPTTBatcher:
         """Yield the ``iters_per_epoch`` mini-batches of one epoch."""
         for _ in range(self.iters_per_epoch):
             yield self.next_batch()
-
-
-# At the end: markov.py builds its Corpus with this module's pieces.
-from .markov import BUILTIN_TRAIN_TOKENS, MarkovSource, builtin_corpus, markov_corpus  # noqa: E402

@@ -19,12 +19,13 @@ from typing import Iterable, Iterator, TextIO
 
 import numpy as np
 
-from .._cli_checks import (UsageError, check_files, check_interrupted, check_memory,
-                           failure_status)
-from . import data
-from .model import (LanguageModel, ParamsFileError, checkpoint_meta, describe, model_from_meta,
-                    param_count, read_params_file)
-from .train import perplexity
+from .checks import (UsageError, check_files, check_interrupted, check_memory,
+                     failure_status)
+from ..lm import data
+from ..lm.checkpoint import (ParamsFileError, checkpoint_meta, describe, param_count,
+                             read_params_file)
+from ..lm.model import LanguageModel, model_from_meta
+from ..lm.train import perplexity
 
 # Never sampled, where in the vocabulary (the book's generation skips them).
 SKIP_WORDS = (data.UNK, "N")

@@ -17,7 +17,9 @@ import os
 import signal
 import stat
 import sys
-from typing import BinaryIO, Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping
+
+from ..files import FileKindError, describe_mode, open_regular
 
 SAVE_EXTENSIONS = (".npz",)
 # Formats matplotlib's savefig writes with the Agg backend and its own
@@ -32,53 +34,6 @@ SEED_LIMIT = 2 ** 32  # numpy's legacy seeds are 32-bit; one rule for every comm
 
 class UsageError(Exception):
     """A user error: reported in one line, exit status 2."""
-
-
-class FileKindError(ValueError):
-    """A path that names something other than a regular file."""
-
-
-def _kind(mode: int) -> str:
-    """What a non-regular file is, in words."""
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    return "not a regular file"
-
-
-def open_regular(path: str | os.PathLike) -> BinaryIO:
-    """Open ``path`` for reading in binary mode if it is a regular file.
-
-    It is opened without blocking (a FIFO with no writer would wait forever)
-    and its type is taken from the open descriptor, so nothing can swap it
-    between the check and the read. A FIFO, device, socket or folder is
-    never read.
-
-    Raises
-    ------
-    FileKindError
-        If it is not a regular file (the message says what it is).
-    OSError
-        If it cannot be opened (missing, no permission, ...).
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise FileKindError(f"is {_kind(mode)}, not a regular file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def check_input(option: str, path: str) -> os.stat_result:
@@ -117,7 +72,7 @@ def _check_output(option: str, path: str, extensions: tuple[str, ...]) -> None:
     if mode is not None and not stat.S_ISREG(mode):
         # A link would be replaced by the new file while its target kept the
         # old content; a FIFO or device would be replaced or written into.
-        raise UsageError(f"{option} {path}: is {_kind(mode)}; name a regular file "
+        raise UsageError(f"{option} {path}: is {describe_mode(mode)}; name a regular file "
                          "(or a new one) instead")
     if not path.lower().endswith(extensions):
         raise UsageError(f"{option} {path}: unsupported file type, expected a name "

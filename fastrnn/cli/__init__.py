@@ -1,23 +1,28 @@
-"""The ``fastrnn`` console command.
+"""The ``fastrnn`` console command: its parser and ``main``.
 
-Each subcommand has an ``_add_<name>`` function that declares its options
-and sets ``func``, the function that runs it and returns the exit status.
-To add one, write such a pair and call the ``_add_`` function in
-``build_parser``.
+Each subcommand has an ``_add_<name>`` function here that declares its
+options and sets ``func`` to the function that runs it, in the subcommand's
+own module (``bench``, ``train``, ``models`` for generate and eval, ``run``),
+imported only when the command runs: building the parser loads no layer and
+no Numba. ``checks`` holds every path and value check. To add a subcommand,
+write its ``_add_`` function, call it in ``build_parser``, and put its run
+function in a module of its own.
+
+The command line depends on the library, never the reverse.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import importlib
 import sys
+from typing import Callable
 
-from . import __version__
-from .registry import bench_layers
-from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError,
-                          apply_presets, check_files, check_interrupted, check_plot_backend,
-                          failure_status, positive, ratio, recording_interrupts, seed_int)
+from .. import __version__
+from ..registry import bench_layers
+from ..lm.presets import ADAM_LR, TRAIN_PRESETS, train_preset
+from .checks import (apply_presets, check_interrupted, failure_status, positive, ratio,
+                     recording_interrupts, seed_int)
 
 # Iterations per backend of the speed comparison that ends every `fastrnn
 # train` run (the default of --compare: building the parser imports no
@@ -25,29 +30,14 @@ from ._cli_checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, UsageError,
 FINAL_COMPARE_ITERS = 200
 COMPARE_ITERS_WITH_FLAG = 500  # `--compare` given without a number
 
-# `fastrnn train --model`: the book's hyperparameters of each model (chapter
-# 5's SimpleRnnlm; chapter 6's Rnnlm and BetterRnnlm), for the options not
-# given on the command line.
-TRAIN_PRESETS = {
-    "simple": dict(batch_size=10, time_size=5, wordvec=100, hidden=100, lr=0.1,
-                   optimizer="sgd", epochs=10),
-    "lstm": dict(batch_size=20, time_size=35, wordvec=100, hidden=100, lr=20.0,
-                 optimizer="sgd", max_grad=0.25, epochs=4),
-    "better": dict(batch_size=20, time_size=35, wordvec=650, hidden=650, lr=20.0,
-                   optimizer="sgd", max_grad=0.25, dropout=0.5, epochs=40),
-}
-# The learning rate of --optimizer adam for every model, the book's Adam
-# default (the presets' rates are SGD's: at 0.1 Adam already diverges).
-ADAM_LR = 0.001
-
-
-def train_preset(args: argparse.Namespace) -> dict:
-    """The preset values of ``fastrnn train --model`` (``TRAIN_PRESETS``),
-    with Adam's own learning rate when --optimizer adam is given."""
-    preset = dict(TRAIN_PRESETS[args.model])
-    if args.optimizer == "adam":
-        preset["lr"] = ADAM_LR
-    return preset
+def _runner(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """The run function ``name`` of ``fastrnn.cli.<module>``, imported when
+    the command runs (inside ``main``'s Ctrl-C handling)."""
+    def run(args: argparse.Namespace) -> int:
+        func = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        check_interrupted()  # a Ctrl-C swallowed during the imports
+        return func(args)
+    return run
 
 
 def _preset_help(option: str) -> str:
@@ -55,39 +45,6 @@ def _preset_help(option: str) -> str:
     return "default: " + ", ".join(f"{value:g} for {model}" if isinstance(value, float)
                                    else f"{value} for {model}"
                                    for model, value in values.items() if value is not None)
-
-
-def _bench_outputs(args: argparse.Namespace) -> dict:
-    return {"--json": (args.json, JSON_EXTENSIONS), "--plot": (args.plot, PLOT_EXTENSIONS)}
-
-
-def _run_bench(args: argparse.Namespace) -> int:
-    check_files({}, _bench_outputs(args))
-    check_plot_backend(args.plot)
-    from . import bench
-    from .bench.shapes import shapes as layer_shapes
-    check_interrupted()  # a Ctrl-C swallowed during the imports
-
-    shapes = layer_shapes(args.layer, quick=args.quick)
-    budget = args.budget
-    if budget is None:
-        budget = bench.QUICK_BUDGET if args.quick else bench.DEFAULT_BUDGET
-    # With --json -, the JSON alone goes to stdout and the table to stderr.
-    table_out = sys.stderr if args.json == STDOUT else sys.stdout
-    report = bench.run_bench(shapes, dtype=args.dtype, seed=args.seed, budget=budget,
-                             forward_only=args.forward, torch=not args.no_torch,
-                             startup=not args.quick, out=table_out, layer=args.layer)
-    check_files({}, _bench_outputs(args))  # again: they may have changed while timing
-    if args.json == STDOUT:
-        json.dump(report, sys.stdout, indent=1)
-        print()
-    elif args.json is not None:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
-    if args.plot is not None:
-        bench.plot_report(report, args.plot)
-    check_interrupted()  # one swallowed while timing
-    return 0
 
 
 def _add_bench(subparsers: argparse._SubParsersAction) -> None:
@@ -125,14 +82,7 @@ def _add_bench(subparsers: argparse._SubParsersAction) -> None:
     # Hidden: seconds of timing per shape, for tests.
     parser.add_argument("--budget", type=positive(float), default=None,
                         help=argparse.SUPPRESS)
-    parser.set_defaults(func=_run_bench)
-
-
-def _run_train(args: argparse.Namespace) -> int:
-    from .lm.run import run_train
-
-    check_interrupted()  # a Ctrl-C swallowed during the imports
-    return run_train(args)
+    parser.set_defaults(func=_runner("bench", "run_bench"))
 
 
 def _add_train(subparsers: argparse._SubParsersAction) -> None:
@@ -213,14 +163,8 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                           "validation perplexity of each epoch and the built-in "
                           "corpus's floor (needs matplotlib)")
     out.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
-    parser.set_defaults(func=_run_train, preset=train_preset)
-
-
-def _run_generate(args: argparse.Namespace) -> int:
-    from .lm.commands import run_generate
-
-    check_interrupted()  # a Ctrl-C swallowed during the imports
-    return run_generate(args)
+    parser.set_defaults(func=_runner("train", "run_train"),
+                        preset=lambda args: train_preset(args.model, args.optimizer))
 
 
 def _add_generate(subparsers: argparse._SubParsersAction) -> None:
@@ -243,14 +187,7 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
                              "%(default)s)")
     parser.add_argument("--seed", type=seed_int, default=0,
                         help="seed of the sampling (default: %(default)s)")
-    parser.set_defaults(func=_run_generate)
-
-
-def _run_eval(args: argparse.Namespace) -> int:
-    from .lm.commands import run_eval
-
-    check_interrupted()  # a Ctrl-C swallowed during the imports
-    return run_eval(args)
+    parser.set_defaults(func=_runner("models", "run_generate"))
 
 
 def _add_eval(subparsers: argparse._SubParsersAction) -> None:
@@ -270,41 +207,7 @@ def _add_eval(subparsers: argparse._SubParsersAction) -> None:
                              "short text)")
     parser.add_argument("--time-size", type=positive(int), default=35,
                         help="time steps per block (default: %(default)s)")
-    parser.set_defaults(func=_run_eval)
-
-
-def _run_run(args: argparse.Namespace) -> int:
-    from .book import main_file, run_script
-
-    script = main_file(args.script)  # for a folder, its __main__.py, as python runs it
-    if os.path.isdir(args.script):
-        if not os.path.lexists(script):  # anything else there: check_files says what
-            raise UsageError(f"SCRIPT {args.script}: can't find '__main__' module in "
-                             f"{os.path.abspath(args.script)!r}")
-        check_files({"SCRIPT": os.path.join(args.script, "__main__.py")}, {})
-    else:
-        check_files({"SCRIPT": args.script}, {})
-    import traceback
-
-    try:
-        run_script(args.script, args.args, lambda line: print(line, file=sys.stderr))
-    except SystemExit as e:  # the script's own exit status, as under python
-        if e.code is None or isinstance(e.code, int):
-            return e.code or 0
-        print(e.code, file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("fastrnn run: interrupted", file=sys.stderr)
-        return 130
-    except BaseException as e:  # noqa: BLE001 - as python: the traceback, status 1
-        # from the script's own frames on, as python prints it (none for a
-        # script that does not compile: then the SyntaxError alone)
-        tb = e.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename != script:
-            tb = tb.tb_next
-        traceback.print_exception(type(e), e, tb)
-        return 1
-    return 0
+    parser.set_defaults(func=_runner("models", "run_eval"))
 
 
 def _add_run(subparsers: argparse._SubParsersAction) -> None:
@@ -322,7 +225,7 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
                         help="the Python script (or folder with a __main__.py) to run")
     parser.add_argument("args", nargs="*", default=[], metavar="ARGS",
                         help="the script's arguments, passed on verbatim")
-    parser.set_defaults(func=_run_run)
+    parser.set_defaults(func=_runner("run", "run_script_command"))
 
 
 class _Parser(argparse.ArgumentParser):

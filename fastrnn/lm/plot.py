@@ -1,0 +1,43 @@
+"""The figure of a training run (``fastrnn train --plot``), with matplotlib."""
+
+from __future__ import annotations
+
+from .train import PLOT_INTERVAL, History
+
+
+def plot_figure(history: History, floor: float | None = None):
+    """A matplotlib figure of a run: the training perplexity every
+    ``PLOT_INTERVAL`` iterations against the iteration (as the book's trainer
+    plots it), the validation perplexity at the end of each epoch, and the
+    corpus's perplexity floor as a line when it is known."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if history.curve:
+        iters, ppl = zip(*history.curve)
+        ax.plot(iters, ppl, label=f"training (every {PLOT_INTERVAL} iterations)")
+    if history.valid_ppl:
+        ax.plot(history.epoch_ends, history.valid_ppl, "o", label="validation (each epoch)")
+    if floor is not None:
+        ax.axhline(floor, color="gray", linestyle="--", label=f"floor of the source ({floor:.3f})")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("perplexity")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ScalarFormatter())  # 3, 10, 100: not 10^2
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def save_plot(path: str, history: History, floor: float | None = None) -> None:
+    """Save ``plot_figure(history, floor)`` to ``path`` (its format from the
+    extension)."""
+    import matplotlib.pyplot as plt
+
+    fig = plot_figure(history, floor)
+    fig.savefig(path)
+    plt.close(fig)
