@@ -39,6 +39,15 @@ TRANSPOSED_COPY_MIN_STEPS = 10
 THROUGH_MIN_SCORES = 150_000
 
 
+def bias_in_product(rows: int, d_in: int) -> bool:
+    """Whether ``TimeAffine`` adds its bias inside the product, ``[x, 1] @
+    [W; b]``, for ``rows`` (N*T) inputs of ``d_in`` features: a copy of W
+    (d_in rows) then costs no more than a second pass over the output's
+    ``rows`` rows to add b. At generation (one row, V = 10,000, D = 650) the
+    copy took 2.1 ms against 0.18 ms for the plain product and the sum."""
+    return rows >= d_in
+
+
 class LoopPath(str, Enum):
     """Where a recurrent layer's time loop runs (``time_loop_path``)."""
 

@@ -89,6 +89,22 @@ def test_affine_backward_through_softmax_matches_the_reference_chain(rng, dtype,
                 np.testing.assert_allclose(g, r, **tol)
 
 
+@pytest.mark.parametrize("rows", [1, 3, 8, 40])  # below and above D = 8: both ways of adding b
+@pytest.mark.parametrize("tied", [False, True])
+def test_affine_matches_the_reference_with_few_and_many_rows(rng, rows, tied):
+    from fastrnn.tuning import bias_in_product
+    D, M = 8, 11
+    W = rng.standard_normal((M, D)).T if tied else rng.standard_normal((D, M))
+    b, x = rng.standard_normal(M), rng.standard_normal((rows, 1, D))
+    dout = rng.standard_normal((rows, 1, M))
+    fast, ref = TimeAffine(W, b), reference.TimeAffine(W, b)
+    assert bias_in_product(rows, D) == (rows >= D)
+    assert_close(fast.forward(x), ref.forward(x), "out")
+    assert_close(fast.backward(dout), ref.backward(dout), "dx")
+    for g, r, name in zip(fast.grads, ref.grads, ("dW", "db")):
+        assert_close(g, r, name)
+
+
 def test_affine_backward_through_checks_before_writing(rng):
     W, b = rng.standard_normal((3, 4)), rng.standard_normal(4)
     aff, loss = TimeAffine(W, b), TimeSoftmaxWithLoss()

@@ -26,6 +26,7 @@ import numpy as np
 from fastrnn_kernels.products import sum_rows
 
 from .base import Layer
+from .products import at_b
 from ..tuning import TRANSPOSED_COPY_MIN_STEPS, LoopPath, time_loop_path
 from .validate import as_input, check_grads, check_params, check_sequence
 
@@ -167,7 +168,7 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
     # The rest is one GEMM or reduction over all steps.
     flat = da.reshape(-1, width)
     np.matmul(flat, wx.T, out=dxs.reshape(-1, d_in))
-    _at_b(xs.reshape(-1, d_in), flat, dwx)
+    at_b(xs.reshape(-1, d_in), flat, dwx)
     sum_rows(flat, db)
     # Scratch for the products below: numpy's matmul leaves BLAS for a slow
     # loop when its output is a column slice, so a block of columns is
@@ -183,9 +184,9 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
                 scratch = np.empty(d_h * width, dtype=wh.dtype)
             out = scratch[:d_h * n_cols].reshape(d_h, n_cols)
         if source >= 0:
-            _at_b(saved[source].reshape(-1, d_h), flat[:, cols], out)
+            at_b(saved[source].reshape(-1, d_h), flat[:, cols], out)
         elif n_steps == 1:  # h_{t-1} is h0
-            _at_b(h0, flat[:, cols], out)
+            at_b(h0, flat[:, cols], out)
         else:
             # sum over t of h_{t-1}.T @ da_t. In the flattened (N*T, .)
             # layout, row r of hs is h_{t-1} of row r + 1 of da, except
@@ -200,16 +201,6 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
         if out is not dwh:
             dwh[:, cols] = out
     return dxs, dh, dc
-
-
-def _at_b(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-    """``out = a.T @ b`` for 2-D ``a`` (R, K) and ``b`` (R, M). For one row
-    it is an outer product, done as one: numpy's matmul runs a slow loop
-    on the (K, 1) operand (several times the time of the pass over out)."""
-    if a.shape[0] == 1:
-        np.multiply(a.reshape(-1, 1), b, out=out)
-    else:
-        np.matmul(a.T, b, out=out)
 
 
 def check_unchanged(params: object, tape: Tape,
