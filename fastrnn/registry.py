@@ -133,6 +133,13 @@ def book_names(book: str) -> list[str]:
     return [e.name for e in LAYERS if e.book == book]
 
 
+def book_modules() -> list[str]:
+    """The book's modules that fastrnn's layers stand in for (the values of
+    ``Entry.book``: "time_layers", "attention_layer"), in the registry's order.
+    ``fastrnn run`` patches the modules named after these."""
+    return list(dict.fromkeys(e.book for e in LAYERS if e.book is not None))
+
+
 def patched_names(book: str) -> list[str]:
     """The names of the layers that ``fastrnn.patch`` swaps in the book's
     module ``book``: those of ``book_names(book)`` that fastrnn does faster."""

@@ -86,7 +86,7 @@ def test_run_replaces_the_books_layers_and_behaves_as_python(book, script, args,
     for key in ("argv", "name", "file"):
         assert fast[key] == plain[key], key
     assert under_fastrnn.stderr.strip() == (
-        "fastrnn: replaced TimeRNN, TimeLSTM, TimeDropout in common.time_layers; "
+        "fastrnn: replaced TimeRNN, TimeLSTM, TimeDropout in common.time_layers, "
         "skipped TimeGRU (not the book's class)")
 
 
@@ -111,8 +111,8 @@ def test_run_reports_a_script_that_does_not_compile_as_python_does(book):
 def test_run_says_when_nothing_was_replaced(book):
     out = _run(book, "-m", "fastrnn", "run", "plain.py", "a")
     assert out.returncode == 0 and out.stdout == "hello ['a']\n"
-    assert out.stderr.strip() == ("fastrnn: the script never imported common.time_layers; "
-                                  "nothing was replaced")
+    assert out.stderr.strip() == ("fastrnn: the script imported no time_layers or "
+                                  "attention_layer module; nothing was replaced")
 
 
 def test_run_refuses_a_missing_script(book):
@@ -216,7 +216,7 @@ def test_patch_refuses_a_module_without_the_books_layers(names, present):
     assert str(e.value) == (
         "patch: layers holds none of the book's layers (looked for RNN, TimeRNN, LSTM, "
         f"TimeLSTM, GRU, TimeGRU, TimeBiLSTM, TimeDropout, TimeEmbedding, TimeAffine, "
-        f"TimeSoftmaxWithLoss{present}"
+        f"TimeSoftmaxWithLoss, WeightSum, AttentionWeight, Attention, TimeAttention{present}"
         f"{' but not the book' + chr(39) + 's classes' if present else ''}); "
         "nothing was changed")
     assert vars(module) == before
@@ -250,7 +250,7 @@ def test_run_keeps_going_when_common_time_layers_has_none_of_the_books(book):
         "from common.time_layers import TimeRNN\nprint(TimeRNN.__module__)\n")
     out = _run(book, "-m", "fastrnn", "run", "other.py")
     assert out.returncode == 0 and out.stdout == "common.time_layers\n"
-    assert out.stderr.strip() == ("fastrnn: replaced nothing in common.time_layers; "
+    assert out.stderr.strip() == ("fastrnn: replaced nothing in common.time_layers, "
                                   "skipped TimeRNN (not the book's class)")
 
 

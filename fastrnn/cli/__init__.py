@@ -19,7 +19,7 @@ import sys
 from typing import Callable
 
 from .. import __version__
-from ..registry import bench_layers
+from ..registry import bench_layers, book_modules
 from ..lm.presets import ADAM_LR, TRAIN_PRESETS, train_preset
 from .checks import (apply_presets, check_interrupted, failure_status, positive, ratio,
                      recording_interrupts, seed_int)
@@ -215,11 +215,16 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="run a script of the book on fastrnn's layers",
         description="Run SCRIPT (a file, or a folder with a __main__.py) as 'python "
-                    "SCRIPT ARGS' would, except that when it imports common.time_layers "
-                    "(the book's layout), each of the book's layers in it that fastrnn "
-                    "does faster is swapped for fastrnn's right after that module has run. "
-                    "One line on stderr says what was replaced. Everything after SCRIPT "
-                    "is the script's, as typed ('--' and --help included).",
+                    "SCRIPT ARGS' would, except that when it imports one of the book's "
+                    "modules of layers (common.time_layers, chapter 8's attention_layer: "
+                    "any module whose last dotted name is "
+                    f"{' or '.join(book_modules())}), each of the "
+                    "book's layers in it that fastrnn does faster is swapped for "
+                    "fastrnn's right after that module has run. At the end, one line on "
+                    "stderr says what was replaced in each module. fastrnn is "
+                    "numpy-only: a script with the book's GPU = True is stopped (status "
+                    "2). Everything after SCRIPT is the script's, as typed ('--' and "
+                    "--help included).",
         script_args="args")
     parser.add_argument("script", metavar="SCRIPT",
                         help="the Python script (or folder with a __main__.py) to run")

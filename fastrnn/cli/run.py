@@ -8,12 +8,13 @@ import os
 import sys
 import traceback
 
-from ..book import main_file, run_script
+from ..book import NumpyOnlyError, main_file, run_script
 from .checks import UsageError, check_files
 
 
 def run_script_command(args: argparse.Namespace) -> int:
-    """Run ``fastrnn run`` with parsed ``args``; return the script's exit status."""
+    """Run ``fastrnn run`` with parsed ``args``; return the script's exit status
+    (2, after one line, for a script that would run the book on the GPU)."""
     script = main_file(args.script)  # for a folder, its __main__.py, as python runs it
     if os.path.isdir(args.script):
         if not os.path.lexists(script):  # anything else there: check_files says what
@@ -32,6 +33,9 @@ def run_script_command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("fastrnn run: interrupted", file=sys.stderr)
         return 130
+    except NumpyOnlyError as e:  # the book on the GPU: stopped at the import that showed it
+        print(f"fastrnn run: error: {e}", file=sys.stderr)
+        return 2
     except BaseException as e:  # noqa: BLE001 - as python: the traceback, status 1
         # from the script's own frames on, as python prints it (none for a
         # script that does not compile: then the SyntaxError alone)
