@@ -288,21 +288,14 @@ def main_file(path: str) -> str:
     return full
 
 
-def report_line(patched: dict[str, tuple[list[str], list[str]]]) -> str:
-    """The one line that says what was replaced, per module: ``patched``
-    maps each module's name to (the names replaced, the names skipped as
-    not the book's), in the order the modules were imported."""
-    parts = []
-    for name, (replaced, skipped) in patched.items():
-        part = f"replaced {', '.join(replaced) or 'nothing'} in {name}"
-        if skipped:
-            part += f", skipped {', '.join(skipped)} (not the book's " \
-                    f"{'class' if len(skipped) == 1 else 'classes'})"
-        parts.append(part)
-    if not parts:
-        return (f"fastrnn: the script imported no {' or '.join(book_modules())} module; "
-                "nothing was replaced")
-    return "fastrnn: " + "; ".join(parts)
+def report_line(name: str, replaced: list[str], skipped: list[str]) -> str:
+    """The line that says what was replaced in the module ``name`` and which
+    names were skipped as not the book's."""
+    line = f"fastrnn: replaced {', '.join(replaced) or 'nothing'} in {name}"
+    if skipped:
+        line += f", skipped {', '.join(skipped)} (not the book's " \
+                f"{'class' if len(skipped) == 1 else 'classes'})"
+    return line
 
 
 def run_script(path: str, args: Sequence[str], report: Callable[[str], None]) -> None:
@@ -313,20 +306,19 @@ def run_script(path: str, args: Sequence[str], report: Callable[[str], None]) ->
     with ``sys.argv = [path, *args]`` and its folder (or the folder given)
     first on ``sys.path``. Each module the script imports that is named
     after one of the book's (``book_of``) is patched right after it has
-    run. When the script ends (normally, by an exception, ``SystemExit`` or
-    Ctrl-C), ``report`` gets one line (``report_line``): what was replaced
-    in each module, which names were skipped as not the book's; or that no
-    such module was imported (not after Ctrl-C: the caller says it was
-    interrupted). Whatever the script raises (SystemExit included)
+    run, and ``report`` gets one line for it at once (``report_line``):
+    what was replaced, which names were skipped as not the book's. A script
+    that ends (normally, by an exception or ``SystemExit``; not by Ctrl-C,
+    which the caller reports) without importing such a module gets one line
+    that says so. Whatever the script raises (SystemExit included)
     propagates; if the script would run the book on the GPU, it is stopped
-    at the import that shows it with ``NumpyOnlyError`` and ``report``
-    gets nothing.
+    at the import that shows it with ``NumpyOnlyError``.
     """
-    patched: dict[str, tuple[list[str], list[str]]] = {}
+    patched: list[str] = []
 
     def on_patch(name: str, replaced: list[str], skipped: list[str]) -> None:
-        patched.pop(name, None)  # a module imported again: its latest patch, at the end
-        patched[name] = (replaced, skipped)
+        patched.append(name)
+        report(report_line(name, replaced, skipped))
 
     full = main_file(path)
     with io.open_code(full) as f:
@@ -358,5 +350,6 @@ def run_script(path: str, args: Sequence[str], report: Callable[[str], None]) ->
         sys.modules["__main__"] = saved_main
         sys.meta_path.remove(finder)
         sys.argv[:], sys.path[:] = saved_argv, saved_path
-        if not refused and (patched or not interrupted):
-            report(report_line(patched))
+        if not (patched or refused or interrupted):
+            report(f"fastrnn: the script imported no {' or '.join(book_modules())} module; "
+                   "nothing was replaced")

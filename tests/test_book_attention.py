@@ -194,8 +194,8 @@ def test_run_swaps_time_attention_with_the_same_results(tree):
     for got, want in zip(fast["grads"], plain["grads"]):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5 * max(map(abs, want)))
     assert under_fastrnn.stderr == (
-        f"fastrnn: replaced {BOOK_TIME_LAYERS} in common.time_layers; "
-        f"replaced {BOOK_ATTENTION} in ch08.attention_layer\n")
+        f"fastrnn: replaced {BOOK_TIME_LAYERS} in common.time_layers\n"
+        f"fastrnn: replaced {BOOK_ATTENTION} in ch08.attention_layer\n")
 
 
 def test_run_patches_attention_layer_reached_either_way(tree):
@@ -207,8 +207,8 @@ def test_run_patches_attention_layer_reached_either_way(tree):
                                                "dotted": ["ch08.attention_layer"] * 4}
     assert json.loads(under_fastrnn.stdout) == {"bare": ["fastrnn.layers.attention"] * 4,
                                                 "dotted": ["fastrnn.layers.attention"] * 4}
-    assert under_fastrnn.stderr == (f"fastrnn: replaced {BOOK_ATTENTION} in attention_layer; "
-                                    f"replaced {BOOK_ATTENTION} in ch08.attention_layer\n")
+    assert under_fastrnn.stderr == (f"fastrnn: replaced {BOOK_ATTENTION} in attention_layer\n"
+                                    f"fastrnn: replaced {BOOK_ATTENTION} in ch08.attention_layer\n")
 
 
 def test_run_leaves_fastrnns_own_and_other_modules_alone(tree):
