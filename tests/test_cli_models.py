@@ -286,6 +286,55 @@ def test_a_resumed_run_never_saves_an_epoch_worse_than_the_loaded_model(capsys, 
     assert ck.read_bytes() == before and ck.stat().st_mode == mode
 
 
+def test_a_fresh_run_never_saves_over_a_better_checkpoint_of_its_model(capsys, tmp_path):
+    """A new run (no --load) whose --save names a checkpoint of the same
+    model replaces it only with an epoch that beats its validation
+    perplexity: a worse run leaves it byte for byte, a better one replaces it,
+    --overwrite replaces it regardless."""
+    ck = tmp_path / "good.npz"
+    status, first, err = _main(capsys, ["train", *RESUME, "--lr", "1", "--epochs", "3",
+                                        "--save", str(ck)])
+    assert status == 0, err
+    good = _valid_ppls(first)[-1]
+    before, mode = ck.read_bytes(), ck.stat().st_mode
+    worse = ["train", *RESUME, "--lr", "0.1", "--epochs", "1", "--save", str(ck)]
+    status, out, err = _main(capsys, worse)
+    assert status == 0, err
+    assert f"--save {ck} already holds this model, validation perplexity {good:.3f}" in out
+    assert _valid_ppls(out.split("epoch 1:")[1])[0] > good
+    assert f"(not saved: {ck} has {good:.3f})" in out and "params of epoch" not in out
+    assert (f"no epoch beat the validation perplexity of the checkpoint already at --save "
+            f"{ck} ({good:.3f}): it was left as it was") in out
+    assert ck.read_bytes() == before and ck.stat().st_mode == mode
+    # a better run replaces it
+    status, out, err = _main(capsys, ["train", *RESUME, "--lr", "1", "--epochs", "4",
+                                      "--save", str(ck)])
+    assert status == 0, err
+    assert min(_valid_ppls(out)) < good and ck.read_bytes() != before
+    # --overwrite: the first epoch replaces it, worse or not
+    before = ck.read_bytes()
+    status, out, err = _main(capsys, worse + ["--overwrite"])
+    assert status == 0, err
+    assert "already holds" not in out and ck.read_bytes() != before
+
+
+def test_a_fresh_run_without_validation_text_refuses_an_existing_checkpoint(capsys,
+                                                                            tmp_path):
+    text = tmp_path / "text.txt"
+    chain_text(text, [f"w{i}" for i in range(40)], 500)
+    ck = tmp_path / "ck.npz"
+    args = ["train", "--corpus", str(text), *RESUME[:4], "--batch-size", "10", "--time-size",
+            "5", "--compare", "1", "--lr", "1", "--epochs", "1", "--save", str(ck)]
+    status, _, err = _main(capsys, args)
+    assert status == 0, err
+    before = ck.read_bytes()
+    _refused(capsys, args, f"--save {ck} holds a checkpoint of this model, and without a "
+                           "validation text (--valid) no epoch can be shown to beat it")
+    assert ck.read_bytes() == before
+    status, _, err = _main(capsys, args + ["--overwrite"])
+    assert status == 0, err
+
+
 def test_a_resumed_run_saves_an_epoch_that_improves_and_only_that(capsys, tmp_path):
     ck = tmp_path / "good.npz"
     status, first, err = _main(capsys, ["train", *RESUME, "--lr", "1", "--epochs", "3",

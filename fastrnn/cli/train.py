@@ -107,6 +107,30 @@ def _identity(path: str) -> tuple | None:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
+def _existing_checkpoint_perplexity(args: argparse.Namespace, cfg: TrainConfig,
+                                    vocab_size: int, vocab: list[str],
+                                    corpus: data.Corpus) -> float:
+    """The validation perplexity an epoch must beat to be saved over a
+    checkpoint of this model already at ``--save`` (not the ``--load`` file,
+    whose own figure the run starts from); inf if nothing is there to
+    protect or with ``--overwrite``. Without a validation text the epochs
+    cannot be compared with it: refused, unless ``--overwrite``."""
+    if (args.save is None or args.overwrite or not os.path.exists(args.save)
+            or same_file(args.save, args.load)):
+        return math.inf
+    if corpus.valid is None:
+        raise UsageError(f"--save {args.save} holds a checkpoint of this model, and without "
+                         "a validation text (--valid) no epoch can be shown to beat it: "
+                         "give --overwrite to replace it, --load it to resume, or name "
+                         "another file")
+    existing = make_model(cfg, vocab_size)
+    try:
+        existing.load_params(args.save, vocab=vocab)
+    except ParamsFileError as e:
+        raise UsageError(f"--save {e}; give --overwrite to replace it") from None
+    return perplexity(existing, corpus.valid, cfg.batch_size)
+
+
 def _worse_than_uniform(ppl: float, vocab_size: int) -> bool:
     """Whether a perplexity is no better than a uniform guess over the
     vocabulary (NaN and inf included)."""
@@ -130,6 +154,7 @@ def _run(args: argparse.Namespace, saved: list) -> int:
     model = make_model(cfg, vocab_size)
     trainer = Trainer(model, corpus.train, cfg)
     check_save(args, model.meta(), vocab_words)
+    save_bar = _existing_checkpoint_perplexity(args, cfg, vocab_size, vocab_words, corpus)
     save_identity = None if args.save is None else _identity(args.save)
     if args.load is not None:
         try:
@@ -180,6 +205,9 @@ def _run(args: argparse.Namespace, saved: list) -> int:
     if cfg.model == "better" and not valid:
         _log(args, "no validation text (--valid): the learning rate stays fixed and "
                    "--save writes every epoch")
+    if save_bar < math.inf:
+        _log(args, f"--save {args.save} already holds this model, validation perplexity "
+                   f"{save_bar:.3f}: only an epoch below it replaces it")
     history = History()
     tokens_per_iter = cfg.batch_size * cfg.time_size
     for epoch in range(1, cfg.epochs + 1):
@@ -239,6 +267,9 @@ def _run(args: argparse.Namespace, saved: list) -> int:
                 line += f" (no better: lr now {lr:g})"
             else:
                 line += f" (no better than {best_ppl:.3f}: not kept)"
+        if improved and judged >= save_bar:
+            improved = False
+            line += f" (not saved: {args.save} has {save_bar:.3f})"
         _log(args, line)
         if args.save is not None and improved:  # a complete checkpoint
             check_files({}, outputs(args))  # again (cheap): it may be a link by now
@@ -259,6 +290,9 @@ def _run(args: argparse.Namespace, saved: list) -> int:
     elif best_params is not None:
         _log(args, f"kept the params of the best epoch (epoch {best_epoch}, validation "
                    f"perplexity {best_ppl:.3f})")
+    if save_bar < math.inf and not saved:
+        print(f"no epoch beat the validation perplexity of the checkpoint already at "
+              f"--save {args.save} ({save_bar:.3f}): it was left as it was")
 
     if best_params is not None:  # the params now hold the best epoch's
         final = best_ppl
