@@ -154,8 +154,10 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                           "another model's with --overwrite), and never if it is read-only")
     out.add_argument("--overwrite", action="store_true",
                      help="let --save replace a fastrnn checkpoint of another model, sizes "
-                          "or vocabulary (never a file that is not a fastrnn checkpoint, "
-                          "nor a read-only one)")
+                          "or vocabulary, and one of this model from the first epoch on "
+                          "(without it, only an epoch that beats its validation perplexity "
+                          "replaces it); never a file that is not a fastrnn checkpoint, "
+                          "nor a read-only one")
     out.add_argument("--load", metavar="FILE.npz",
                      help="start from saved params (of the same model and sizes)")
     out.add_argument("--plot", metavar="FILE.png",
