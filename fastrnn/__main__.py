@@ -1,7 +1,5 @@
 """``python -m fastrnn``: the ``fastrnn`` command."""
 
-import sys
+from .cli import console
 
-from .cli import main
-
-sys.exit(main())
+console()

@@ -583,8 +583,8 @@ def hook(name, *args, **kwargs):
         os.kill(os.getpid(), signal.SIGINT)
     return real(name, *args, **kwargs)
 builtins.__import__ = hook
-from fastrnn.cli import main
-sys.exit(main(sys.argv[1:]))
+from fastrnn.cli import console
+console()  # as the console script runs it (sys.argv[1:] are its arguments)
 """
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Callable
 
@@ -325,3 +326,21 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         except Exception as e:  # noqa: BLE001 - each reported in one line, or re-raised
             return failure_status(command, e)
+
+
+def console() -> None:
+    """The ``fastrnn`` console script (and ``python -m fastrnn``): ``main``,
+    then exit with its status.
+
+    After Ctrl-C the process ends at once, without the interpreter's
+    clean-up: an interrupt that fell inside Numba's compiler can leave
+    llvmlite objects half-built, whose finalizers then print tracebacks or
+    crash at exit. Nothing is lost by it: every file is complete or removed
+    by then, and the streams are flushed first.
+    """
+    status = main()
+    if status == 130:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(status)
+    sys.exit(status)
