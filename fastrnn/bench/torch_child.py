@@ -124,7 +124,7 @@ def _torch_child(request: dict) -> dict:
     fix_malloc()  # as in the parent, for the same conditions
     shape = Shape(*request["shape"])
     dtype = request["dtype"]
-    k = kind(shape.layer)
+    layer = kind(shape.layer)
     *params, xs, dhs = make_inputs(shape, dtype, request["seed"])
     for k in range(2, len(params), 3):  # nonzero biases: the check below sees them
         params[k] = np.linspace(-0.5, 0.5, params[k].size).astype(dtype)
@@ -148,8 +148,8 @@ def _torch_child(request: dict) -> dict:
 
     hs = forward().numpy()  # from zero states, as the reference's below
     diff = None
-    if k.torch.same_formula:
-        expected = k.reference(*params).forward(xs)
+    if layer.torch.same_formula:
+        expected = layer.reference(*params).forward(xs)
         diff = float(np.max(np.abs(hs - expected), initial=0.0))
     call = forward if request["forward_only"] or shape.stateful else forward_backward
     call()  # warm-up
