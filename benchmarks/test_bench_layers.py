@@ -1,13 +1,14 @@
-"""pytest-benchmark suite: TimeLSTM, TimeGRU and TimeBiLSTM against the numpy
-reference and PyTorch.
+"""pytest-benchmark suite: every benchmarked layer of ``fastrnn.registry``
+but TimeRNN (``test_bench_timernn.py``): TimeLSTM, TimeGRU and TimeBiLSTM,
+against the numpy reference and PyTorch.
 
 Forward, backward and forward+backward, float32 (the book's dtype; float64
-equivalence is tested in tests/), on the shapes of ``fastrnn.shapes.SHAPES``
-for "lstm" and "gru" (the registry ``fastrnn bench --layer`` uses too), for
-three implementations with the same weights: fastrnn's layer, the
-reference's and PyTorch's CPU ``nn.LSTM`` / ``nn.GRU`` / bidirectional
-``nn.LSTM`` (``fastrnn.bench_torch.torch_layer``; optional: skipped without
-torch). PyTorch's GRU computes another formula (see ``torch_layer``): its
+equivalence is tested in tests/), on the shapes ``fastrnn bench --layer``
+times (``fastrnn.bench.shapes.shapes``), each once, for three
+implementations with the same weights: fastrnn's layer, the reference's and
+PyTorch's CPU ``nn.LSTM`` / ``nn.GRU`` / bidirectional ``nn.LSTM``
+(``fastrnn.bench.torch_child.torch_layer``; optional: skipped without torch;
+none for a layer PyTorch does not have). PyTorch's GRU computes another formula (see ``torch_layer``): its
 cases compare speed only. The stateful one-step rows (text generation) time
 forward alone, h and c carried from call to call. One benchmark group per
 phase and shape.
@@ -24,7 +25,7 @@ import pytest
 
 from fastrnn.bench import kind, make_inputs, make_layer
 from fastrnn.bench.torch_child import torch_layer
-from fastrnn.bench.shapes import PHASE_FLOPS, SHAPES
+from fastrnn.bench.shapes import PHASE_FLOPS, layers, shapes
 
 from bench_env import phase_call, setup_info
 from test_bench_timernn import TOLERANCE, TORCH_MISSING
@@ -34,9 +35,14 @@ DTYPE = "float32"
 # Steps of a smoke run: fewer than test_bench_timernn's, as these layers'
 # steps cost 3 to 4 times an RNN's and CI runs every case.
 SMOKE_T = 4
-# (shape, phase): a stateful generation step is timed forward alone.
-CASES = [(s, phase) for layer in ("lstm", "gru") for s in SHAPES[layer]
-         for phase in sorted(PHASE_FLOPS) if phase == "forward" or not s.stateful]
+# Every layer's shapes, each shape once (the lstm table's TimeBiLSTM row is
+# also bilstm's).
+SHAPES = list(dict.fromkeys(s for layer in layers() if layer != "rnn" for s in shapes(layer)))
+# (shape, phase, implementation): a stateful generation step is timed
+# forward alone; a layer PyTorch does not have has no torch case.
+CASES = [(s, phase, impl) for s in SHAPES for phase in sorted(PHASE_FLOPS)
+         if phase == "forward" or not s.stateful
+         for impl in IMPLEMENTATIONS if impl != "torch" or kind(s.layer).torch is not None]
 
 
 def _id(shape):
@@ -95,9 +101,8 @@ def _assert_torch_matches_fastrnn(torch, shape, params, xs, dhs):
         np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol * scale)
 
 
-@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
-@pytest.mark.parametrize("shape, phase", CASES,
-                         ids=[f"{_id(s)}-{phase}" for s, phase in CASES])
+@pytest.mark.parametrize("shape, phase, impl", CASES,
+                         ids=[f"{_id(s)}-{phase}-{impl}" for s, phase, impl in CASES])
 def test_time_layer(benchmark, shape, phase, impl):
     if benchmark.disabled:
         shape = shape._replace(T=min(shape.T, SMOKE_T))  # keep the smoke run short

@@ -50,11 +50,12 @@ class Entry:
     bench : the ``fastrnn bench --layer`` (and ``Shape.layer``) key of a
         benchmarked layer, or None.
     torch : PyTorch's equivalent module, or None.
-    reference : the module of its numpy oracle (a class of the same name),
-        for the tests and benchmarks: ``fastrnn.reference`` for the book's
-        layers; a layer that is not the book's names its own. None for the
-        plain numpy stand-ins, which are their own numpy (their tests check
-        them by central differences and known values).
+    reference : where its numpy oracle is, for the tests and benchmarks: a
+        module holding a class of the same name (``fastrnn.reference`` for
+        the book's layers), or ``"module:Class"`` (a layer that is not the
+        book's keeps its oracle in its own module). None for the plain numpy
+        stand-ins, which are their own numpy (their tests check them by
+        central differences and known values).
     patched : whether ``fastrnn.patch`` (and ``fastrnn run``) puts this class
         in place of the book's of the same name. False for the plain numpy
         stand-ins, which ``fastrnn.time_layers`` gives for completeness but
@@ -122,10 +123,11 @@ def load(name: str) -> type:
 
 def load_reference(name: str) -> type:
     """The numpy oracle of fastrnn's class ``name`` (KeyError if it has none)."""
-    module = BY_NAME[name].reference
-    if module is None:
+    where = BY_NAME[name].reference
+    if where is None:
         raise KeyError(f"{name} is plain numpy: it has no separate oracle")
-    return getattr(importlib.import_module(module), name)
+    module, _, cls = where.partition(":")
+    return getattr(importlib.import_module(module), cls or name)
 
 
 def book_names(book: str) -> list[str]:

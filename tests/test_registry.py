@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import fastrnn
@@ -57,3 +58,61 @@ def test_reading_the_registry_imports_no_layer():
     code = ("import sys, fastrnn.registry, fastrnn.cli; fastrnn.cli.build_parser(); "
             "assert 'numba' not in sys.modules and 'fastrnn.layers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd="/")
+
+
+# A cell added as docs/design.md's walk-through says: a layer module (here
+# written by the test, with the LSTM's kernels under new names and its
+# oracle beside it) and two registry entries; nothing else is touched.
+NEW_CELL = '''
+from fastrnn import reference
+from fastrnn.layers.lstm import CELL as LSTM_CELL, LSTM, TimeLSTM
+
+
+class PeepLSTM(LSTM):
+    cell = LSTM_CELL
+
+
+class TimePeepLSTM(TimeLSTM):
+    cell = LSTM_CELL
+
+
+class NumpyPeepLSTM(reference.LSTM):
+    pass
+
+
+class NumpyTimePeepLSTM(reference.TimeLSTM):
+    pass
+'''
+
+
+def test_a_new_cell_needs_only_its_module_and_its_entries(tmp_path, monkeypatch):
+    from fastrnn.bench import measure
+    from fastrnn.bench.shapes import shapes as layer_shapes
+    from layer_registry import _spec
+
+    (tmp_path / "peep_example.py").write_text(NEW_CELL)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entries = (
+        registry.Entry("PeepLSTM", "peep_example", book=None,
+                       reference="peep_example:NumpyPeepLSTM"),
+        registry.Entry("TimePeepLSTM", "peep_example", book=None, step="PeepLSTM",
+                       bench="peep", reference="peep_example:NumpyTimePeepLSTM"),
+    )
+    monkeypatch.setattr(registry, "LAYERS", registry.LAYERS + entries)
+    monkeypatch.setattr(registry, "BY_NAME", {e.name: e for e in registry.LAYERS})
+    # the concern tests' registry
+    spec = _spec(entries[1])
+    assert (spec.fast.__name__, spec.ref.__name__, spec.gates, spec.has_c) == \
+        ("TimePeepLSTM", "NumpyTimePeepLSTM", 4, True)
+    rng = np.random.default_rng(0)
+    params = spec.params(rng, 3, 5, np.float64)
+    xs, dhs = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 4, 5))
+    fast, ref = spec.fast(*params), spec.ref(*params)
+    np.testing.assert_allclose(fast.forward(xs), ref.forward(xs), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast.backward(dhs), ref.backward(dhs), rtol=1e-9, atol=1e-12)
+    # the benchmark: bench --layer peep's choices, kind and default shapes
+    assert "peep" in registry.bench_layers()
+    quick = layer_shapes("peep", quick=True)
+    assert quick and all(s.layer == "peep" for s in quick)
+    result = measure(quick[0]._replace(T=3), "float32", seed=0, budget=0.0)
+    assert result.diff_hs < 1e-5 and result.fastrnn_s > 0
