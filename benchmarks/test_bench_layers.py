@@ -52,7 +52,7 @@ def _id(shape):
 
 class TorchLayer:
     """PyTorch's CPU layer for ``shape.layer`` behind the book's interface
-    (``fastrnn.bench_torch.torch_layer``: the same weights, copied).
+    (``fastrnn.bench.torch_child.torch_layer``: the same weights, copied).
 
     Parameters
     ----------

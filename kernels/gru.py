@@ -13,7 +13,8 @@ before its product, so a step has two dependent products:
 The forward keeps the activated gates (in place of x_t @ Wx in ``gates``)
 and every step's r * h_prev (``rhs``, the input of Whh, for dWhh). All
 arrays are C-contiguous, of one float dtype, with shapes checked by
-``fastrnn._validate`` before any kernel runs. Outputs and workspaces last.
+``fastrnn.layers.validate`` before any kernel runs. Outputs and workspaces
+last.
 The time loops call the per-step kernels (compiled once per dtype, not once
 per loop; see kernels/lstm.py).
 

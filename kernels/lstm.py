@@ -14,9 +14,9 @@ and every step's c (``cs``); the backward recomputes tanh(c) from them.
 The time loops call the per-step kernels (compiled once per dtype, not once
 per loop: the elementwise part is most of the compile time, and a call per
 step costs nothing measurable beside it).
-All arrays are C-contiguous, of one float dtype, with shapes checked by
-``fastrnn._validate`` before any kernel runs. Outputs and workspaces come
-last.
+All arrays are C-contiguous (but ``wh_t``, see ``backward_steps``), of one
+float dtype, with shapes checked by ``fastrnn.layers.validate`` before any
+kernel runs. Outputs and workspaces come last.
 
 Notation: N batch, T steps, H hidden size; ``gates`` and ``da`` are
 (N, T, 4H), ``hs`` and ``cs`` (N, T, H), ``work`` (N, 4H).
@@ -128,7 +128,8 @@ def backward_steps(wh_t, dhs, gates, cs, c0, dh, dc, da, work):
 
     Parameters
     ----------
-    wh_t : (4H, H) the transpose of Wh, C-contiguous.
+    wh_t : (4H, H) the transpose of Wh: a C-contiguous copy, or over a few
+        steps the F-ordered view ``wh.T`` (``np.dot`` takes either).
     dhs : (N, T, H) gradient of the loss with respect to hs.
     gates, cs : what ``forward_steps`` returned.
     c0 : (N, H) the forward's initial c.

@@ -12,7 +12,7 @@ from ._jit import inline_kernel, kernel
 
 # For one sequence (N = 1) and a narrow h, the time loops compute their
 # product with this loop instead of OpenBLAS, whose call costs more than the
-# arithmetic at these sizes (see fastrnn._tuning for where).
+# arithmetic at these sizes (see fastrnn.tuning for where).
 @inline_kernel
 def row_times(a, w, out):
     # out = a @ w for a of one row, as a sum of rows of w, 8 at a time: each

@@ -6,14 +6,14 @@ with numpy, so it runs on numpy's BLAS, the same thread pool as the user's
 other layers (numpy and SciPy each ship their own OpenBLAS; when both pools
 are busy they spin against each other). Only the chain through h, which
 must run step by step, is here. Its per-step product is small enough
-(see ``fastrnn._tuning``) that SciPy's OpenBLAS, which Numba's ``np.dot``
+(see ``fastrnn.tuning``) that SciPy's OpenBLAS, which Numba's ``np.dot``
 calls, runs it on the calling thread; larger per-step products are done by
 the caller with numpy, one ``*_step`` kernel call per step. For one narrow
 sequence (N = 1), the ``*_one_row`` loops do the product themselves.
 
-All arrays are C-contiguous and of one float dtype, with shapes checked by
-``fastrnn._validate`` before any kernel runs (Numba does no bounds
-checking). Outputs and workspaces come last. What is allocated here, once
+All arrays are C-contiguous (but ``wh_t``, see ``backward_steps``) and of
+one float dtype, with shapes checked by ``fastrnn.layers.validate`` before
+any kernel runs (Numba does no bounds checking). Outputs and workspaces come last. What is allocated here, once
 per call: the one-row loops' aligned copy of their H x H matrix.
 
 Notation: N batch, T steps, H hidden size.
@@ -97,8 +97,9 @@ def backward_steps(wh_t, hs, dhs, dh, dts, work):
 
     Parameters
     ----------
-    wh_t : (H, H) the transpose of the parameter wh, C-contiguous (OpenBLAS
-        multiplies by it faster than by the transposed view ``wh.T``).
+    wh_t : (H, H) the transpose of the parameter wh: a C-contiguous copy
+        (OpenBLAS multiplies by it faster than by the view ``wh.T``, which
+        pays over many steps), or over a few steps the F-ordered view.
     hs : (N, T, H) hidden states of the forward pass.
     dhs : (N, T, H) gradient of the loss with respect to hs.
     dh : (N, H) zero on entry; the gradient with respect to the initial

@@ -132,7 +132,7 @@ def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: 
 
     Parameters
     ----------
-    shapes : the problem sizes, e.g. ``fastrnn.shapes.SHAPES["lstm"]``; each
+    shapes : the problem sizes, e.g. ``fastrnn.bench.shapes.SHAPES["lstm"]``; each
         is timed on its own ``layer`` (a TimeBiLSTM row in the LSTM table).
     dtype : float32 or float64.
     seed : seed of the inputs.

@@ -34,9 +34,7 @@ def _forward_step(wh_zr, wh_h, b, h, gates, hs, rhs, work_zr, rh, work_h, t):
 
 def _backward_args(wh_t, tape, dhs, dh, dc, da):
     d_h = dh.shape[1]
-    # Row blocks: views of a C-contiguous wh_t; copies of a transposed view.
-    wh_t_zr = np.ascontiguousarray(wh_t[:2 * d_h])
-    wh_t_h = np.ascontiguousarray(wh_t[2 * d_h:])
+    wh_t_zr, wh_t_h = wh_t[:2 * d_h], wh_t[2 * d_h:]  # row blocks of a copy: C-contiguous
     work_zr = np.empty((dh.shape[0], 2 * d_h), dtype=dh.dtype)
     return (wh_t_zr, wh_t_h, dhs, tape.gates, tape.hs, tape.h0, dh, da, work_zr,
             np.empty_like(dh), np.empty_like(dh))
@@ -56,7 +54,7 @@ CELL = Cell(name="GRU", gates=3, has_c=False, saved=1,
             forward=Loops(k.forward_steps_one_row, k.forward_steps, _forward_step),
             backward_args=_backward_args,
             backward=Loops(k.backward_steps_one_row, k.backward_steps, _backward_step),
-            wh_inputs=((0, 2, -1), (2, 3, 0)))
+            wh_inputs=((0, 2, -1), (2, 3, 0)), wh_t_view=False)
 
 
 class GRU(Step):

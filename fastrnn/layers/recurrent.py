@@ -9,7 +9,7 @@ products over all steps (dxs, dWx, db, dWh).
 
 The split: what is one large product over all steps goes to numpy's BLAS;
 only the chain through the state, which must run step by step, goes to the
-cell's Numba kernels (see ``fastrnn._tuning`` for where each time loop runs).
+cell's Numba kernels (see ``fastrnn.tuning`` for where each time loop runs).
 
 Why one module: the ``Cell`` description, the forward and backward that
 every cell shares and the two base classes that call them are one contract;
@@ -84,12 +84,17 @@ class Cell:
         arguments of the ``backward`` loops, which write the gradient with
         respect to each step's gate inputs into ``da`` (N, T, G*H) and leave
         in dh (zero on entry) and dc (the last c's gradient on entry, None
-        without c) those of h0 and c0. ``wh_t`` is Wh.T, C-contiguous; the
-        loops may not write to it.
+        without c) those of h0 and c0. ``wh_t`` is Wh.T: a C-contiguous copy,
+        or over fewer than ``TRANSPOSED_COPY_MIN_STEPS`` steps the
+        (F-ordered) transposed view of the caller's Wh; the loops may not
+        write to it.
     backward : the reverse time loop (``Loops``; steps run from T-1 to 0).
     wh_inputs : for dWh, the blocks of Wh's columns and what multiplies each
         per step: ``(first block, end block, source)``, where source -1 is
         h_{t-1} and k >= 0 is ``saved[k]``; None: h_{t-1} for all blocks.
+    wh_t_view : whether the backward loops may take Wh.T as the transposed
+        view of Wh over a few steps (see ``backward``); False for a cell
+        whose loops need row blocks of Wh.T, C-contiguous only in a copy.
     """
 
     name: str
@@ -101,6 +106,7 @@ class Cell:
     backward_args: Callable[..., tuple]
     backward: Loops
     wh_inputs: tuple[tuple[int, int, int], ...] | None = None
+    wh_t_view: bool = True
 
 
 def run_loop(loops: Loops, path: LoopPath, args: tuple, n_steps: int,
@@ -161,7 +167,7 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
     # Every step multiplies by Wh.T. Over many steps a C-contiguous copy
     # pays for itself (OpenBLAS runs the plain product faster than the one
     # on the transposed view); over a few it costs more than it saves.
-    private = n_steps >= TRANSPOSED_COPY_MIN_STEPS
+    private = n_steps >= TRANSPOSED_COPY_MIN_STEPS or not cell.wh_t_view
     wh_t = wh.T.copy() if private else wh.T
     run_loop(cell.backward, time_loop_path(n_batch, d_h, cell.gates),
              cell.backward_args(wh_t, tape, dhs, dh, dc, da), n_steps, reverse=True)

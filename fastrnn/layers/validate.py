@@ -2,7 +2,8 @@
 
 Every check raises before anything is changed, with a message that names
 the argument, what it received and what was expected. What passes is cast
-to the params' dtype and made C-contiguous, which is all the kernels accept.
+to the params' dtype and made C-contiguous, which is all the kernels accept
+(but the backward's transposed view of Wh, see ``fastrnn.layers.recurrent``).
 """
 
 from __future__ import annotations
