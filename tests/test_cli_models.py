@@ -318,6 +318,54 @@ def test_a_fresh_run_never_saves_over_a_better_checkpoint_of_its_model(capsys, t
     assert "already holds" not in out and ck.read_bytes() != before
 
 
+@pytest.mark.parametrize("model", ["simple", "lstm"])
+def test_a_later_worse_epoch_is_not_saved_over_an_earlier_one(capsys, tmp_path, monkeypatch,
+                                                              model):
+    """Models that do not keep their best epoch still never save a worse
+    epoch over a better one: validation perplexities 50, 60 (worse), 45 from
+    a fake ``perplexity``: epochs 1 and 3 are saved, epoch 2 is not."""
+    fake = iter([50.0, 60.0, 45.0])
+    saved_params = []
+    current = {}
+    real, load = run_module.perplexity, run_module.load_data
+
+    def fake_perplexity(model, corpus, batch_size=10, time_size=35):
+        if corpus is current["corpus"].valid:
+            return next(fake)
+        return real(model, corpus, batch_size, time_size)
+
+    def spy_load(args):
+        current["corpus"] = load(args)[0]
+        return current["corpus"], None
+    monkeypatch.setattr(run_module, "perplexity", fake_perplexity)
+    monkeypatch.setattr(run_module, "load_data", spy_load)
+    save = tmp_path / "ck.npz"
+    tiny = [a for a in TINY if a != "--quiet"]
+    status, out, err = _main(capsys, ["train", "--model", model, *tiny, "--epochs", "3",
+                                      "--save", str(save)])
+    assert status == 0, err
+    lines = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert "not saved" not in lines[0] and "not saved" not in lines[2]
+    assert f"(not saved: {save} has 50.000)" in lines[1]
+    assert f"params of epoch 3 saved to {save}" in out
+
+
+def test_a_resumed_run_into_its_own_file_without_validation_text_is_refused(capsys,
+                                                                            tmp_path):
+    text = tmp_path / "text.txt"
+    chain_text(text, [f"w{i}" for i in range(40)], 500)
+    ck = tmp_path / "ck.npz"
+    args = ["train", "--corpus", str(text), *RESUME[:4], "--batch-size", "10", "--time-size",
+            "5", "--compare", "1", "--lr", "1", "--epochs", "1"]
+    status, _, err = _main(capsys, args + ["--save", str(ck)])
+    assert status == 0, err
+    before = ck.read_bytes()
+    _refused(capsys, args + ["--load", str(ck), "--save", str(ck)],
+             f"--load {ck} is resumed into itself, and without a validation text (--valid) "
+             "no epoch can be shown to beat it")
+    assert ck.read_bytes() == before
+
+
 def test_a_fresh_run_without_validation_text_refuses_an_existing_checkpoint(capsys,
                                                                             tmp_path):
     text = tmp_path / "text.txt"

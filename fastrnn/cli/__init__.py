@@ -147,9 +147,9 @@ def _add_train(subparsers: argparse._SubParsersAction) -> None:
                           f"{FINAL_COMPARE_ITERS} without)")
     out.add_argument("--save", metavar="FILE.npz",
                      help="save the params (with the vocabulary, model kind and sizes) after "
-                          "every epoch; for better, and for any model resumed with --load, "
-                          "only after an epoch that improves the best validation perplexity "
-                          "so far (a resumed run starts from the loaded model's). An "
+                          "an epoch; with a validation text, only an epoch whose validation "
+                          "perplexity beats the checkpoint already there (from an earlier "
+                          "epoch, an earlier run, or the --load file) is saved over it. An "
                           "existing file is replaced only if it is a fastrnn checkpoint of "
                           "this model, sizes and vocabulary (or the --load file, or "
                           "another model's with --overwrite), and never if it is read-only")

@@ -112,17 +112,20 @@ def _existing_checkpoint_perplexity(args: argparse.Namespace, cfg: TrainConfig,
                                     corpus: data.Corpus) -> float:
     """The validation perplexity an epoch must beat to be saved over a
     checkpoint of this model already at ``--save`` (not the ``--load`` file,
-    whose own figure the run starts from); inf if nothing is there to
-    protect or with ``--overwrite``. Without a validation text the epochs
-    cannot be compared with it: refused, unless ``--overwrite``."""
-    if (args.save is None or args.overwrite or not os.path.exists(args.save)
-            or same_file(args.save, args.load)):
+    whose own figure the run's best so far starts from); inf if nothing is
+    there to protect or with ``--overwrite``. Without a validation text the
+    epochs cannot be compared with either: refused, unless ``--overwrite``."""
+    if args.save is None or args.overwrite or not os.path.exists(args.save):
         return math.inf
+    resumed = same_file(args.save, args.load)
     if corpus.valid is None:
-        raise UsageError(f"--save {args.save} holds a checkpoint of this model, and without "
-                         "a validation text (--valid) no epoch can be shown to beat it: "
-                         "give --overwrite to replace it, --load it to resume, or name "
-                         "another file")
+        what = (f"--load {args.load} is resumed into itself" if resumed else
+                f"--save {args.save} holds a checkpoint of this model")
+        raise UsageError(f"{what}, and without a validation text (--valid) no epoch can be "
+                         "shown to beat it: give --valid, --overwrite to replace it anyway, "
+                         "or name another --save file")
+    if resumed:
+        return math.inf  # the run's best so far starts at the loaded model's figure
     existing = make_model(cfg, vocab_size)
     try:
         existing.load_params(args.save, vocab=vocab)
@@ -278,6 +281,8 @@ def _run(args: argparse.Namespace, saved: list) -> int:
             model.save_params(args.save, vocab=vocab_words)
             save_identity = _identity(args.save)
             saved[:] = [args.save, epoch]
+            if valid:  # from now on only a better epoch replaces it
+                save_bar = judged
     if best_params is not None:
         for p, best in zip(model.params, best_params):
             p[...] = best
@@ -290,7 +295,7 @@ def _run(args: argparse.Namespace, saved: list) -> int:
     elif best_params is not None:
         _log(args, f"kept the params of the best epoch (epoch {best_epoch}, validation "
                    f"perplexity {best_ppl:.3f})")
-    if save_bar < math.inf and not saved:
+    if save_bar < math.inf and not saved and best_epoch != 0:
         print(f"no epoch beat the validation perplexity of the checkpoint already at "
               f"--save {args.save} ({save_bar:.3f}): it was left as it was")
 
