@@ -51,11 +51,11 @@ def _preset_help(option: str) -> str:
 def _add_bench(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "bench",
-        help="time fastrnn's TimeRNN, TimeLSTM or TimeGRU against the numpy reference "
-             "(and PyTorch)",
+        help="time a layer of fastrnn (TimeRNN, TimeLSTM, TimeGRU, TimeBiLSTM) against "
+             "the numpy reference (and PyTorch)",
         description="Time forward+backward (or, with --forward, forward alone) of "
                     "fastrnn's layer (--layer: TimeRNN, TimeLSTM with a TimeBiLSTM row "
-                    "and a stateful one-step row, or TimeGRU) and of the numpy "
+                    "and a stateful one-step row, TimeGRU, or TimeBiLSTM) and of the numpy "
                     "reference's on the benchmark shapes, in one process (and "
                     "PyTorch's nn.RNN, nn.LSTM or nn.GRU in a child process, if "
                     "installed; its GRU formula differs, so that column is speed only), "
