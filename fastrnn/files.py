@@ -1,15 +1,21 @@
-"""Reading files safely: regular files only, opened without blocking.
+"""Reading and writing user files safely.
 
-Used by every reader of user files (``fastrnn.lm.data``, checkpoints) and
+Reading: regular files only, opened without blocking (``open_regular``),
+used by every reader of user files (``fastrnn.lm.data``, checkpoints) and
 by the command line's checks, so that a FIFO, device or folder is never
-read and nothing can swap a file between its check and its read.
+read and nothing can swap a file between its check and its read. Writing:
+beside the destination, then renamed over it (``write_replacing``), so an
+interrupted write never leaves a broken file where a good one was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import secrets
 import stat
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 
 class FileKindError(ValueError):
@@ -56,4 +62,45 @@ def open_regular(path: str | os.PathLike) -> BinaryIO:
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
+        raise
+
+
+def write_replacing(path: str | os.PathLike, write: Callable[[BinaryIO], None],
+                    suffix: str = "") -> None:
+    """Write a file with ``write(f)`` beside ``path``, then rename it over ``path``.
+
+    An interrupted write never leaves a broken file where the last good one
+    was; a file it replaces keeps its permission bits. A ``path`` that is a
+    symbolic link raises ``ValueError`` (the rename would replace the link
+    and leave its target as it was); a read-only file (its owner's write
+    bit cleared) raises ``PermissionError`` and is left as it is, even for
+    root. ``suffix`` ends the temporary file's name (a writer that takes
+    the format from it).
+    """
+    path = os.fspath(path)
+    if os.path.islink(path):
+        raise ValueError(f"{path} is a symbolic link: write to the file it points to")
+    try:
+        old_mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        old_mode = None
+    if old_mode is not None and not old_mode & stat.S_IWUSR:
+        raise PermissionError(errno.EACCES, "read-only file, not replaced", path)
+    folder = os.path.dirname(os.path.abspath(path))
+    # Named before it exists, so that an interrupt at any point can remove
+    # it; created as open() would (mode 0o666 less the umask: mkstemp's
+    # 0o600 would stay on the file).
+    tmp = os.path.join(folder, f".fastrnn-{secrets.token_hex(8)}.tmp{suffix}")
+    try:
+        with open(tmp, "xb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if old_mode is not None:
+            os.chmod(tmp, old_mode)
+        os.replace(tmp, path)
+    except BaseException:
+        # Gone already if the interrupt came after the rename.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise

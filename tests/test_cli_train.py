@@ -227,3 +227,22 @@ def test_plot_shows_perplexity_against_iterations_with_validation_and_floor(
     fig.canvas.draw()
     labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
     assert labels and all(t.replace(".", "").isdigit() for t in labels), labels
+
+
+def test_an_interrupted_plot_leaves_the_old_file_as_it_was(tmp_path, capsys, monkeypatch):
+    """--plot writes beside the file and renames: a failure half-way through
+    (here: the writer breaks after some bytes) leaves the old plot whole and
+    no temporary file behind."""
+    from matplotlib.figure import Figure
+
+    path = tmp_path / "curve.png"
+    path.write_bytes(b"the user's old plot")
+
+    def broken(self, f, **kwargs):
+        f.write(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Figure, "savefig", broken)
+    status, out, err = _run(capsys, SMALL + ["--plot", str(path)])
+    assert status == 1 and "No space left on device" in err
+    assert path.read_bytes() == b"the user's old plot"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curve.png"]

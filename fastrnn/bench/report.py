@@ -23,6 +23,7 @@ import scipy
 import scipy.linalg.cython_blas  # noqa: F401  (loads the BLAS Numba's np.dot uses)
 import threadpoolctl
 
+from ..files import write_replacing
 from . import torch_child
 from .malloc import fix_malloc
 from .measure import (BLAS_ENV, DEFAULT_BUDGET, MIN_ROUNDS, PATH_SIZES, PAUSE, Result,
@@ -213,10 +214,11 @@ def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: 
 
 
 def plot_report(report: dict, path: str) -> None:
-    """Save a bar chart of the speed-ups in ``report`` (``run_bench``'s) to ``path``."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Save a bar chart of the speed-ups in ``report`` (``run_bench``'s) to
+    ``path``, its format from the extension, beside it and then renamed over
+    it (``fastrnn.files.write_replacing``). No pyplot: the caller's backend
+    is left alone."""
+    from matplotlib.figure import Figure
 
     results = report["results"]
     labels = [f"{r['shape']['N']}x{r['shape']['T']}x{r['shape']['D']}x{r['shape']['H']}\n"
@@ -227,7 +229,8 @@ def plot_report(report: dict, path: str) -> None:
         module = kind(report.get("layer", "rnn")).torch.module
         bars.append((f"over PyTorch nn.{module}", [r["speedup_vs_torch"] for r in results]))
     width = 0.8 / len(bars)
-    fig, ax = plt.subplots(figsize=(1.8 * len(results) + 2, 4.5))
+    fig = Figure(figsize=(1.8 * len(results) + 2, 4.5))
+    ax = fig.subplots()
     for k, (name, values) in enumerate(bars):
         # None: no PyTorch time for that shape (its child failed): no bar.
         heights = [np.nan if v is None else v for v in values]
@@ -242,5 +245,6 @@ def plot_report(report: dict, path: str) -> None:
     ax.set_title(report["header"][0], fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    extension = os.path.splitext(path)[1]
+    write_replacing(path, lambda f: fig.savefig(f, format=extension[1:].lower()),
+                    suffix=extension)

@@ -8,6 +8,7 @@ import json
 import sys
 
 from .. import bench
+from ..files import write_replacing
 from ..bench.shapes import shapes as layer_shapes
 from .checks import (JSON_EXTENSIONS, PLOT_EXTENSIONS, STDOUT, check_files, check_interrupted,
                      check_plot_backend)
@@ -35,8 +36,8 @@ def run_bench(args: argparse.Namespace) -> int:
         json.dump(report, sys.stdout, indent=1)
         print()
     elif args.json is not None:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=1)
+        text = json.dumps(report, indent=1).encode()
+        write_replacing(args.json, lambda f: f.write(text))
     if args.plot is not None:
         bench.plot_report(report, args.plot)
     check_interrupted()  # one swallowed while timing

@@ -3,17 +3,14 @@ their parameter files are ``fastrnn.lm.checkpoint``'s."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
-import secrets
-import stat
 from types import SimpleNamespace
 
 import numpy as np
 
 from .. import reference
+from ..files import write_replacing
 from ..tuning import THROUGH_MIN_SCORES
 from ..layers.dropout import TimeDropout
 from ..layers.lstm import TimeLSTM
@@ -120,37 +117,11 @@ class LanguageModel:
         bit cleared) raises ``PermissionError`` and is left as it is, even for
         root.
         """
-        path = os.fspath(path)
-        if os.path.islink(path):
-            raise ValueError(f"{path} is a symbolic link: save to the file it points to")
-        try:
-            old_mode = stat.S_IMODE(os.stat(path).st_mode)
-        except FileNotFoundError:
-            old_mode = None
-        if old_mode is not None and not old_mode & stat.S_IWUSR:
-            raise PermissionError(errno.EACCES, "read-only file, not replaced", path)
         arrays = dict(self._named_params())
         if vocab is not None:
             arrays["vocab"] = np.array(vocab, dtype=str)
         arrays["meta"] = np.array(json.dumps(self.meta(), sort_keys=True))
-        folder = os.path.dirname(os.path.abspath(path))
-        # Named before it exists, so that an interrupt at any point can remove
-        # it; created as open() would (mode 0o666 less the umask: mkstemp's
-        # 0o600 would stay on the checkpoint).
-        tmp = os.path.join(folder, f".fastrnn-{secrets.token_hex(8)}.npz.tmp")
-        try:
-            with open(tmp, "xb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            if old_mode is not None:
-                os.chmod(tmp, old_mode)
-            os.replace(tmp, path)
-        except BaseException:
-            # Gone already if the interrupt came after the rename.
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_replacing(path, lambda f: np.savez(f, **arrays), suffix=".npz")
 
     def meta(self) -> dict:
         """What a parameter file records about this model: its kind

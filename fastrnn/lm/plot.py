@@ -1,7 +1,14 @@
-"""The figure of a training run (``fastrnn train --plot``), with matplotlib."""
+"""The figure of a training run (``fastrnn train --plot``), with matplotlib.
+
+The figure is a ``matplotlib.figure.Figure`` made without pyplot: it
+changes no backend and registers no window in the caller's session.
+"""
 
 from __future__ import annotations
 
+import os
+
+from ..files import write_replacing
 from .train import PLOT_INTERVAL, History
 
 
@@ -10,12 +17,11 @@ def plot_figure(history: History, floor: float | None = None):
     ``PLOT_INTERVAL`` iterations against the iteration (as the book's trainer
     plots it), the validation perplexity at the end of each epoch, and the
     corpus's perplexity floor as a line when it is known."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     if history.curve:
         iters, ppl = zip(*history.curve)
         ax.plot(iters, ppl, label=f"training (every {PLOT_INTERVAL} iterations)")
@@ -34,10 +40,10 @@ def plot_figure(history: History, floor: float | None = None):
 
 
 def save_plot(path: str, history: History, floor: float | None = None) -> None:
-    """Save ``plot_figure(history, floor)`` to ``path`` (its format from the
-    extension)."""
-    import matplotlib.pyplot as plt
-
+    """Save ``plot_figure(history, floor)`` to ``path``, its format from the
+    extension, beside it and then renamed over it (``write_replacing``: an
+    interrupted save leaves the old file as it was)."""
     fig = plot_figure(history, floor)
-    fig.savefig(path)
-    plt.close(fig)
+    extension = os.path.splitext(path)[1]
+    write_replacing(path, lambda f: fig.savefig(f, format=extension[1:].lower()),
+                    suffix=extension)
