@@ -347,8 +347,11 @@ def test_dropout_at_test_time_scales_by_the_kept_fraction(rng):
     np.testing.assert_array_equal(layer.backward(x), x * np.float32(0.75))
     identity = Dropout(0.0)
     np.testing.assert_array_equal(identity.forward(x, train_flg=False), x)
-    for bad in (-0.1, 1.5, float("nan"), True, "0.5"):
-        with pytest.raises(ValueError, match="dropout_ratio"):
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match=r"dropout_ratio must be in \[0, 1\]"):
+            Dropout(bad)
+    for bad in (True, "0.5"):  # the same check as TimeDropout's, but 1 is allowed
+        with pytest.raises(TypeError, match=r"dropout_ratio must be a real number in \[0, 1\]"):
             Dropout(bad)
 
 
@@ -428,7 +431,7 @@ def test_params_are_the_arrays_passed_and_checked():
     assert MatMul(W.T).params[0].base is W  # a tied, transposed weight stays a view
     with pytest.raises(ValueError, match="b must have shape"):
         Affine(W, np.zeros(3, dtype=np.float32))
-    with pytest.raises(TypeError, match="W must be a numpy float array"):
+    with pytest.raises(TypeError, match="W must have dtype float32 or float64, got int64"):
         MatMul(np.ones((2, 2), dtype=int))
     with pytest.raises(ValueError, match="2-D"):
         Embedding(np.ones(3))

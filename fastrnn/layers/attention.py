@@ -94,7 +94,18 @@ def _not_yet(layer: Layer) -> RuntimeError:
     return RuntimeError(f"{type(layer).__name__}.backward() called before forward()")
 
 
-class AttentionWeight(Layer):
+class _NoParams(Layer):
+    """A layer without parameters (``params`` and ``grads`` are empty lists)
+    that keeps what its last forward needs for its backward in ``_cache``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.params: list[np.ndarray] = []
+        self.grads: list[np.ndarray] = []
+        self._cache: tuple[np.ndarray, ...] | None = None
+
+
+class AttentionWeight(_NoParams):
     """The attention weights of one decoder state over the encoder states:
     ``a[n] = softmax over t of hs[n, t] . h[n]``.
 
@@ -102,12 +113,6 @@ class AttentionWeight(Layer):
     ----------
     params, grads : empty lists (no parameters).
     """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.params: list[np.ndarray] = []
-        self.grads: list[np.ndarray] = []
-        self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def forward(self, hs: np.ndarray, h: np.ndarray) -> np.ndarray:
         """Return the weights a (N, T) of hs (N, T, H), T >= 1, for h (N, H)."""
@@ -139,19 +144,13 @@ class AttentionWeight(Layer):
             return dhs, dh
 
 
-class WeightSum(Layer):
+class WeightSum(_NoParams):
     """The weighted sum of the encoder states: ``c[n] = sum_t a[n, t] hs[n, t]``.
 
     Attributes
     ----------
     params, grads : empty lists (no parameters).
     """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.params: list[np.ndarray] = []
-        self.grads: list[np.ndarray] = []
-        self._cache: tuple[np.ndarray, np.ndarray] | None = None
 
     def forward(self, hs: np.ndarray, a: np.ndarray) -> np.ndarray:
         """Return c (N, H) for hs (N, T, H) and weights a (N, T); T may be 0
@@ -181,15 +180,9 @@ class WeightSum(Layer):
             return dhs, da
 
 
-class _Attentions(Layer):
+class _Attentions(_NoParams):
     """What ``Attention`` and ``TimeAttention`` share: the fused kernels over
     Td decoder steps (Td = 1 for ``Attention``)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.params: list[np.ndarray] = []
-        self.grads: list[np.ndarray] = []
-        self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def _forward(self, hs_enc: np.ndarray, hs_dec: np.ndarray) -> np.ndarray:
         # hs_enc (N, Te, H) and hs_dec (N, Td, H), checked; returns out

@@ -15,9 +15,9 @@ numpy, kept together as the book keeps them (``common/layers.py``,
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from .validate import check_param, check_ratio
 
 # The book's guard inside the log of the cross-entropy: -log(p + 1e-7).
 LOG_EPS = 1e-7
@@ -27,16 +27,6 @@ def _floats(x: object) -> np.ndarray:
     """``x`` as a numpy array: float arrays as they are, anything else as float64."""
     x = np.asarray(x)
     return x if x.dtype.kind == "f" else x.astype(np.float64)
-
-
-def _param(name: str, p: object, ndim: int) -> np.ndarray:
-    """Check a weight: a numpy float array of ``ndim`` dimensions."""
-    if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-        what = f"dtype {p.dtype}" if isinstance(p, np.ndarray) else type(p).__qualname__
-        raise TypeError(f"{name} must be a numpy float array, got {what}")
-    if p.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-D, got shape {p.shape}")
-    return p
 
 
 def _labels(name: str, t: np.ndarray, n_rows: int, n_classes: int) -> np.ndarray:
@@ -149,7 +139,7 @@ class MatMul:
     """
 
     def __init__(self, W: np.ndarray) -> None:
-        _param("W", W, 2)
+        check_param("W", W, 2)
         self.params = [W]
         self.grads = [np.zeros_like(W)]
         self.x: np.ndarray | None = None
@@ -191,8 +181,8 @@ class Affine:
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
-        _param("W", W, 2)
-        _param("b", b, 1)
+        check_param("W", W, 2)
+        check_param("b", b, 1)
         if b.shape != (W.shape[1],) or b.dtype != W.dtype:
             raise ValueError(f"b must have shape {(W.shape[1],)} and dtype {W.dtype} to "
                              f"match W, got shape {b.shape} and dtype {b.dtype}")
@@ -398,13 +388,6 @@ class SigmoidWithLoss:
         return dx
 
 
-def _check_ratio(ratio: object) -> float:
-    if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) \
-            or not 0.0 <= ratio <= 1.0:  # also refuses NaN
-        raise ValueError(f"dropout_ratio must be a real number in [0, 1], got {ratio!r}")
-    return float(ratio)
-
-
 class Dropout:
     """The book's per-step dropout (the original, not inverted, form).
 
@@ -432,7 +415,7 @@ class Dropout:
     def __init__(self, dropout_ratio: float = 0.5) -> None:
         self.params: list[np.ndarray] = []
         self.grads: list[np.ndarray] = []
-        self.dropout_ratio = _check_ratio(dropout_ratio)
+        self.dropout_ratio = check_ratio("dropout_ratio", dropout_ratio, allow_one=True)
         self.mask: np.ndarray | None = None
         # The last forward's train_flg and dtype, or None before any forward.
         self._last: tuple[bool, np.dtype] | None = None
@@ -440,7 +423,7 @@ class Dropout:
     def forward(self, x: np.ndarray, train_flg: bool = True) -> np.ndarray:
         """Return ``x * mask`` in training, ``x * (1 - dropout_ratio)`` otherwise
         (``x``'s shape and float dtype)."""
-        ratio = _check_ratio(self.dropout_ratio)
+        ratio = check_ratio("dropout_ratio", self.dropout_ratio, allow_one=True)
         x = _floats(x)
         self._last = (bool(train_flg), x.dtype)
         if train_flg:
@@ -458,7 +441,7 @@ class Dropout:
         dout = np.asarray(dout, dtype=dtype)
         if train:
             return dout * self.mask
-        return dout * (1.0 - _check_ratio(self.dropout_ratio))
+        return dout * (1.0 - check_ratio("dropout_ratio", self.dropout_ratio, allow_one=True))
 
 
 class Embedding:
@@ -480,7 +463,7 @@ class Embedding:
     """
 
     def __init__(self, W: np.ndarray) -> None:
-        _param("W", W, 2)
+        check_param("W", W, 2)
         self.params = [W]
         self.grads = [np.zeros_like(W)]
         self.idx: np.ndarray | None = None

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .base import Layer
-from .validate import as_input, check_float_array
+from .validate import as_input, check_float_array, check_ratio
 from fastrnn_kernels.dropout import dropout_forward
-
-
-def _check_ratio(ratio: object) -> float:
-    """Return ``ratio`` as a float if it is a real number in [0, 1)."""
-    if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
-        raise TypeError(f"dropout_ratio must be a real number in [0, 1), got "
-                        f"{ratio!r} of type {type(ratio).__qualname__}")
-    if not 0.0 <= ratio < 1.0:  # also refuses NaN
-        raise ValueError(f"dropout_ratio must be in [0, 1), got {ratio!r}")
-    return float(ratio)
 
 
 class TimeDropout(Layer):
@@ -49,7 +37,7 @@ class TimeDropout(Layer):
         super().__init__()
         self.params: list[np.ndarray] = []
         self.grads: list[np.ndarray] = []
-        self.dropout_ratio = _check_ratio(dropout_ratio)
+        self.dropout_ratio = check_ratio("dropout_ratio", dropout_ratio)
         self.mask: np.ndarray | None = None
         self.train_flg = True
         # What backward must undo: None before any forward, else whether the
@@ -69,7 +57,7 @@ class TimeDropout(Layer):
                 self._last = (False, xs.shape, xs.dtype)
                 return xs
             xs = np.ascontiguousarray(xs)
-            ratio = _check_ratio(self.dropout_ratio)
+            ratio = check_ratio("dropout_ratio", self.dropout_ratio)
             # The book's draw, float64, from the global generator: the one
             # thing that must not change, or seeded runs diverge.
             draws = np.random.rand(*xs.shape)

@@ -12,20 +12,11 @@ import numpy as np
 from ..tuning import bias_in_product
 from .base import Layer
 from .products import at_b
-from .validate import PARAM_DTYPES, as_ids, as_input, check_grads, check_ndarray
+from .validate import PARAM_DTYPES, as_ids, as_input, check_grads, check_ndarray, check_param
 from fastrnn_kernels.lm import (embedding_backward, softmax_cross_entropy,
                           softmax_cross_entropy_backward)
 
 IGNORE_LABEL = -1
-
-
-def _check_param(name: str, p: object, ndim: int) -> np.ndarray:
-    p = check_ndarray(name, p)
-    if p.dtype not in PARAM_DTYPES:
-        raise TypeError(f"{name} must have dtype float32 or float64, got {p.dtype}")
-    if p.ndim != ndim or min(p.shape) < 1:
-        raise ValueError(f"{name} must be {ndim}-D with no empty axis, got shape {p.shape}")
-    return p
 
 
 def _row_scales(dout: float, count: int, sums: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -48,7 +39,7 @@ class TimeEmbedding(Layer):
     """
 
     def __init__(self, W: np.ndarray) -> None:
-        _check_param("W", W, 2)
+        check_param("W", W, 2)
         super().__init__()
         self.params = [W]
         self.grads = [np.zeros(W.shape, dtype=W.dtype)]
@@ -57,7 +48,7 @@ class TimeEmbedding(Layer):
     def forward(self, xs: np.ndarray) -> np.ndarray:
         """Return the vectors (N, T, D) of the integer ids ``xs`` (N, T)."""
         with self._exclusive():
-            W = _check_param("W", self.params[0], 2)
+            W = check_param("W", self.params[0], 2)
             ids = as_ids("xs", xs, W.shape[0])
             out = np.take(W, ids, axis=0)
             self._ids = ids
@@ -68,7 +59,7 @@ class TimeEmbedding(Layer):
         with self._exclusive():
             if self._ids is None:
                 raise RuntimeError("TimeEmbedding.backward() called before forward()")
-            W = _check_param("W", self.params[0], 2)
+            W = check_param("W", self.params[0], 2)
             check_grads(self.grads, [W], names=("dW",))
             dout = as_input("dout", dout, self._ids.shape + (W.shape[1],), W.dtype)
             embedding_backward(self._ids.reshape(-1), dout.reshape(-1, W.shape[1]),
@@ -95,8 +86,8 @@ class TimeAffine(Layer):
 
     @staticmethod
     def _check(W: object, b: object) -> tuple[np.ndarray, np.ndarray]:
-        W = _check_param("W", W, 2)
-        b = _check_param("b", b, 1)
+        W = check_param("W", W, 2)
+        b = check_param("b", b, 1)
         if b.dtype != W.dtype or b.shape != (W.shape[1],):
             raise ValueError(f"b must have shape {(W.shape[1],)} and dtype {W.dtype} to "
                              f"match W, got shape {b.shape} and dtype {b.dtype}")

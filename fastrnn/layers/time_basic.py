@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .basic import SigmoidWithLoss, SoftmaxWithLoss, _floats, _not_before_forward, _param
+from .basic import SigmoidWithLoss, SoftmaxWithLoss, _floats, _not_before_forward
+from .validate import check_param
 
 
 class TimeSigmoidWithLoss:
@@ -78,8 +79,8 @@ class Simple_TimeAffine:  # noqa: N801 (the book's name)
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
-        _param("W", W, 2)
-        _param("b", b, 1)
+        check_param("W", W, 2)
+        check_param("b", b, 1)
         if b.shape != (W.shape[1],) or b.dtype != W.dtype:
             raise ValueError(f"b must have shape {(W.shape[1],)} and dtype {W.dtype} to "
                              f"match W, got shape {b.shape} and dtype {b.dtype}")

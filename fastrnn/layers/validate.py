@@ -8,6 +8,7 @@ to the params' dtype and made C-contiguous, which is all the kernels accept
 
 from __future__ import annotations
 
+import numbers
 from typing import Sequence
 
 import numpy as np
@@ -108,6 +109,30 @@ def as_input(name: str, a: object, shape: tuple, dtype: np.dtype,
     if copy:
         return np.array(a, dtype=dtype, order="C", copy=True)
     return np.ascontiguousarray(a, dtype=dtype)
+
+
+def check_param(name: str, p: object, ndim: int) -> np.ndarray:
+    """Check a weight of a layer outside the recurrent cells: a float32 or
+    float64 numpy array of ``ndim`` dimensions, none empty; return it."""
+    p = check_ndarray(name, p)
+    if p.dtype not in PARAM_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {p.dtype}")
+    if p.ndim != ndim or min(p.shape) < 1:
+        raise ValueError(f"{name} must be {ndim}-D with no empty axis, got shape {p.shape}")
+    return p
+
+
+def check_ratio(name: str, value: object, allow_one: bool = False) -> float:
+    """Return ``value`` as a float if it is a real number in [0, 1), or in
+    [0, 1] with ``allow_one``; else TypeError (not a real number) or
+    ValueError (out of range, NaN included)."""
+    interval = "[0, 1]" if allow_one else "[0, 1)"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number in {interval}, got {value!r} of "
+                        f"type {type(value).__qualname__}")
+    if not (0.0 <= value <= 1.0 if allow_one else 0.0 <= value < 1.0):
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return float(value)
 
 
 def check_float_array(name: str, a: object) -> np.ndarray:
