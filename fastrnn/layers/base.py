@@ -19,6 +19,7 @@ class Layer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._held = _Held(self._lock)  # made once: a call is a few microseconds
 
     def _exclusive(self) -> "_Held":
         if not self._lock.acquire(blocking=False):
@@ -26,16 +27,17 @@ class Layer:
                 f"this {type(self).__name__} is already running a call in another "
                 "thread; a layer holds one sequence's state, so give each thread "
                 "its own layer")
-        return _Held(self._lock)
+        return self._held
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"]
+        del state["_lock"], state["_held"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+        self._held = _Held(self._lock)
 
 
 class _Held:

@@ -108,6 +108,8 @@ def as_input(name: str, a: object, shape: tuple, dtype: np.dtype,
         raise ValueError(f"{name} must have shape {expected}, got shape {a.shape}")
     if copy:
         return np.array(a, dtype=dtype, order="C", copy=True)
+    if a.dtype == dtype and a.flags.c_contiguous:
+        return a
     return np.ascontiguousarray(a, dtype=dtype)
 
 
