@@ -19,7 +19,6 @@ class Layer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held = _Held(self._lock)  # made once: a call is a few microseconds
 
     def _exclusive(self) -> "_Held":
         if not self._lock.acquire(blocking=False):
@@ -27,17 +26,16 @@ class Layer:
                 f"this {type(self).__name__} is already running a call in another "
                 "thread; a layer holds one sequence's state, so give each thread "
                 "its own layer")
-        return self._held
+        return _Held(self._lock)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_lock"], state["_held"]
+        del state["_lock"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
-        self._held = _Held(self._lock)
 
 
 class _Held:
