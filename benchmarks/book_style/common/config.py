@@ -1,0 +1,3 @@
+"""The book's switch between numpy and cupy: these benchmarks run on numpy."""
+
+GPU = False

@@ -1,0 +1,28 @@
+"""Text pairs (question, answer) as padded id arrays with a vocabulary, split into training and test sets, as the book's dataset.sequence gives them."""
+
+import numpy
+
+
+def load_pairs(questions, answers, seed=1984):
+    """Encode the pairs and split off a tenth for testing.
+
+    Characters get ids in order of first appearance (questions first). The
+    questions are padded with spaces to the longest question, the answers
+    likewise. Returns ``((x_train, t_train), (x_test, t_test)), char_to_id,
+    id_to_char``; the pairs are shuffled with ``seed`` before the split.
+    """
+    width_q = max(map(len, questions))
+    width_a = max(map(len, answers))
+    questions = [q.ljust(width_q) for q in questions]
+    answers = [a.ljust(width_a) for a in answers]
+    char_to_id = {}
+    for text in questions + answers:
+        for ch in text:
+            char_to_id.setdefault(ch, len(char_to_id))
+    id_to_char = {i: ch for ch, i in char_to_id.items()}
+    x = numpy.array([[char_to_id[ch] for ch in q] for q in questions], dtype=numpy.int32)
+    t = numpy.array([[char_to_id[ch] for ch in a] for a in answers], dtype=numpy.int32)
+    order = numpy.random.RandomState(seed).permutation(len(x))
+    x, t = x[order], t[order]
+    split = len(x) - len(x) // 10
+    return ((x[:split], t[:split]), (x[split:], t[split:])), char_to_id, id_to_char
