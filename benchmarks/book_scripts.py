@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -63,13 +64,65 @@ BY_KEY = {s.key: s for s in SCRIPTS}
 @dataclass
 class Run:
     """One process: the script's JSON, its wall time (seconds, start-up
-    included), the ``fastrnn:`` lines of its stderr and the 1-minute load
-    average just before it started (other work on the machine)."""
+    included), the ``fastrnn:`` lines of its stderr and how many cores other
+    processes kept busy on average while it ran (``others``, from
+    ``/proc/stat``; None where that cannot be read)."""
 
     out: dict
     wall: float
     fastrnn_lines: list[str]
-    load: float = 0.0
+    others: float | None = None
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds all processes have spent busy since boot (``/proc/stat``:
+    everything but idle and iowait, summed over the cores); None off Linux."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            ticks = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def others_busy(seconds: float = 1.0) -> float | None:
+    """Cores kept busy by other processes over the next ``seconds`` (this one sleeps).
+
+    Returns
+    -------
+    float or None
+        None where ``/proc/stat`` cannot be read.
+    """
+    before = _busy_seconds()
+    time.sleep(seconds)
+    after = _busy_seconds()
+    return None if before is None or after is None else (after - before) / seconds
+
+
+def wait_idle(limit: float, timeout: float, log: Callable[[str], None]) -> None:
+    """Wait, up to ``timeout`` seconds, until other processes keep fewer than
+    ``limit`` cores busy (measured over 2 s).
+
+    Parameters
+    ----------
+    limit : float
+        Cores (0.1: a tenth of one core).
+    timeout : float
+        Seconds; after that, go on and let the run's ``others`` tell.
+    log : callable
+        Gets a line when waiting starts.
+    """
+    deadline = time.monotonic() + timeout
+    busy = others_busy(2.0)
+    if busy is not None and busy >= limit:
+        log(f"waiting: other processes keep {busy:.2f} cores busy")
+    while busy is not None and busy >= limit and time.monotonic() < deadline:
+        busy = others_busy(2.0)
 
 
 def _phase(name: str) -> Callable[[Run], float]:
@@ -168,23 +221,28 @@ def run_once(script: Script, mode: str, quick: bool, profile: str | None = None,
         If the process fails or prints no JSON; the message holds its stderr.
     """
     argv = command(script, mode, quick, profile)
-    load = os.getloadavg()[0]
+    busy, mine = _busy_seconds(), _children_seconds()
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=BOOK / script.folder, capture_output=True, text=True,
                           timeout=TIMEOUT, env=env)
     wall = time.perf_counter() - start
+    busy_after = _busy_seconds()
+    others = None if busy is None or busy_after is None else max(
+        0.0, (busy_after - busy) - (_children_seconds() - mine)) / wall
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"{' '.join(argv)} (in {script.folder}) exited with "
                            f"{done.returncode}:\n{done.stderr.strip()}")
     return Run(json.loads(lines[-1]), wall,
                [line for line in done.stderr.splitlines() if line.startswith("fastrnn:")],
-               load)
+               others)
 
 
 def run_rounds(scripts: Sequence[Script], rounds: int, quick: bool, warm_up: int = 0,
                log: Callable[[str], None] = lambda line: None,
-               env: dict[str, str] | None = None) -> dict[str, dict[str, list[Run]]]:
+               env: dict[str, str] | None = None, max_others: float | None = None,
+               retries: int = 3, idle_timeout: float = 600.0
+               ) -> dict[str, dict[str, list[Run]]]:
     """Run every script ``rounds`` times in each mode, interleaved.
 
     In each round every script runs once per mode; the order of the two
@@ -205,6 +263,16 @@ def run_rounds(scripts: Sequence[Script], rounds: int, quick: bool, warm_up: int
         Gets one line per run (progress).
     env : dict, optional
         The processes' environment (default: this one's).
+    max_others : float, optional
+        Before each run, wait until other processes keep fewer than this
+        many cores busy (``wait_idle``), and run again (up to ``retries``
+        times) a run during which they kept more busy on average. On these
+        2-core machines OpenBLAS's two threads wait for each other while
+        another process holds a core: the book's small products then took
+        10 to 60 times as long. None: neither wait nor check.
+    retries : int
+    idle_timeout : float
+        Seconds ``wait_idle`` waits at most each time.
 
     Returns
     -------
@@ -216,12 +284,21 @@ def run_rounds(scripts: Sequence[Script], rounds: int, quick: bool, warm_up: int
         for i, script in enumerate(scripts):
             order = MODES if (r + i) % 2 == 0 else MODES[::-1]
             for mode in order:
-                run = run_once(script, mode, quick, env=env)
-                log(f"{'warm-up' if r < 0 else f'round {r + 1}'}: {script.key} {mode} "
-                    f"{run.wall:.2f} s (load before {run.load:.2f})")
+                for attempt in range(retries + 1):
+                    if max_others is not None:
+                        wait_idle(max_others, idle_timeout, log)
+                    run = run_once(script, mode, quick, env=env)
+                    log(f"{'warm-up' if r < 0 else f'round {r + 1}'}: {script.key} {mode} "
+                        f"{run.wall:.2f} s, others {_cores(run.others)}")
+                    if max_others is None or run.others is None or run.others < max_others:
+                        break
                 if r >= 0:
                     runs[script.key][mode].append(run)
     return runs
+
+
+def _cores(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.2f} cores"
 
 
 def _relative(a: float, b: float) -> float:
@@ -312,7 +389,8 @@ def _seconds(s: float) -> str:
 def machine_facts() -> dict:
     """What the figures depend on: CPU, cores, versions, BLAS builds and thread
     counts (threadpoolctl, with numpy's and SciPy's BLAS loaded, as the runs
-    load them), the OpenBLAS variables and the load average.
+    load them), the OpenBLAS variables and the cores other processes keep
+    busy now (over one second).
 
     Returns
     -------
@@ -339,7 +417,7 @@ def machine_facts() -> dict:
             "numba": numba.__version__, "blas": pools,
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "unset"),
             "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "unset"),
-            "load_average": os.getloadavg()}
+            "others_busy": others_busy(1.0)}
 
 
 def report(runs: dict[str, dict[str, list[Run]]]) -> tuple[str, bool, dict]:
@@ -365,9 +443,12 @@ def report(runs: dict[str, dict[str, list[Run]]]) -> tuple[str, bool, dict]:
         rows.append({"workload": fig.row.label, "python_s": fig.python,
                      "fastrnn_s": fig.fastrnn, "ratio": fig.ratio, "ratios": fig.ratios,
                      "target": fig.row.target})
-    loads = [r.load for by_mode in runs.values() for rs in by_mode.values() for r in rs]
-    lines += ["", f"1-minute load average before the runs: {min(loads):.2f} to {max(loads):.2f}",
-              "", "whole process (start-up included), per script:"]
+    others = [r.others for by_mode in runs.values() for rs in by_mode.values() for r in rs
+              if r.others is not None]
+    if others:
+        lines += ["", f"other processes kept {min(others):.2f} to {max(others):.2f} cores busy "
+                  f"(median {statistics.median(others):.2f}) during the runs"]
+    lines += ["", "whole process (start-up included), per script:"]
     ok, scripts = True, {}
     for key, by_mode in runs.items():
         wall = Figure(Row(key, key, _wall, None), statistics.median(r.wall for r in by_mode["python"]),
@@ -386,6 +467,7 @@ def report(runs: dict[str, dict[str, list[Run]]]) -> tuple[str, bool, dict]:
         scripts[key] = {"python_wall_s": wall.python, "fastrnn_wall_s": wall.fastrnn,
                         "wall_ratios": wall.ratios, "loss_max_relative_difference": worst,
                         "problems": problems, "fastrnn_lines": replaced,
+                        "others_cores": {m: [r.others for r in by_mode[m]] for m in MODES},
                         "python_parts": by_mode["python"][0].out.get("parts"),
                         "fastrnn_parts": by_mode["fastrnn"][0].out.get("parts")}
     return "\n".join(lines), ok, {"rows": rows, "scripts": scripts}
@@ -464,6 +546,20 @@ def profile_report(scripts: Sequence[Script], quick: bool) -> str:
     return "\n".join(lines)
 
 
+NO_LIMIT = -1.0
+
+
+def _limit(text: str) -> float:
+    """``--max-others``: a number of cores, or ``none`` (``NO_LIMIT``)."""
+    if text.lower() == "none":
+        return NO_LIMIT
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of cores or 'none', "
+                                         f"got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns the exit status (1 if any run disagreed).
 
@@ -488,6 +584,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--profile", action="store_true", help="instead: one run of each "
                         "script per mode under cProfile, its time by layer and trainer part")
+    parser.add_argument("--max-others", type=_limit, metavar="CORES", help="wait before each "
+                        "run until other processes keep fewer cores busy, and run again one "
+                        "during which they kept more (default 0.2; none with --quick; 'none': "
+                        "never wait)")
     parser.add_argument("--verbose", action="store_true", help="a line per run on stderr")
     args = parser.parse_args(argv)
     scripts = [BY_KEY[k] for k in args.only] if args.only else list(SCRIPTS)
@@ -496,8 +596,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"numpy {facts['numpy']}, SciPy {facts['scipy']}, Numba {facts['numba']}")
     print(f"BLAS: {'; '.join(facts['blas'])}")
     print(f"OPENBLAS_CORETYPE={facts['OPENBLAS_CORETYPE']} "
-          f"OPENBLAS_L2_SIZE={facts['OPENBLAS_L2_SIZE']}; load average "
-          f"{' '.join(f'{x:.2f}' for x in facts['load_average'])}")
+          f"OPENBLAS_L2_SIZE={facts['OPENBLAS_L2_SIZE']}; other processes keep "
+          f"{_cores(facts['others_busy'])} busy")
     if args.profile:
         print(profile_report(scripts, args.quick))
         return 0
@@ -505,15 +605,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     warm_up = args.warm_up if args.warm_up is not None else (0 if args.quick else 1)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose \
         else (lambda line: None)
-    runs = run_rounds(scripts, rounds, args.quick, warm_up, log)
+    max_others = args.max_others if args.max_others is not None else (
+        None if args.quick else 0.2)
+    if max_others == NO_LIMIT:
+        max_others = None
+    runs = run_rounds(scripts, rounds, args.quick, warm_up, log, max_others=max_others)
     text, ok, data = report(runs)
     print(f"{rounds} rounds{', quick sizes' if args.quick else ''}; medians; ratio = python "
           "over fastrnn run, median of the rounds' ratios (range)")
     print(text)
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.json:
-        data.update(machine=facts, rounds=rounds, quick=args.quick,
-                    load_average_after=os.getloadavg())
+        data.update(machine=facts, rounds=rounds, quick=args.quick, max_others=max_others)
         Path(args.json).write_text(json.dumps(data, indent=1), encoding="utf-8")
     return 0 if ok else 1
 

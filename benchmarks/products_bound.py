@@ -18,12 +18,16 @@ are G = 4 (or 3) times as wide, (N, H) @ (H, 4H) per step for an LSTM; a
 GRU has two dependent products per step, h @ (H, 2H) and (r*h) @ (H, H),
 and two back.
 
+With ``--shape N,T,D,H`` (repeatable), the layer's bound at those shapes
+instead of the registry's (e.g. the seq2seq LSTMs of chapters 7 and 8,
+``--layer lstm --shape 128,29,16,256``).
+
 With ``--lm``, the same for a training step of the language model: the
 numpy and fastrnn backends, and the products of its RNN and output layer.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/products_bound.py
         [--layer rnn|lstm|gru] [--forward] [--dtype float64] [--lm] [--quick]
-        [--budget SECONDS]
+        [--shape N,T,D,H ...] [--budget SECONDS]
 """
 
 from __future__ import annotations
@@ -137,8 +141,22 @@ def lm_products(vocab: int, batch: int, steps: int) -> Callable[[], None]:
     return run
 
 
+def _shape(text: str) -> tuple[int, int, int, int]:
+    """``--shape``: N,T,D,H, four positive integers."""
+    try:
+        sizes = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        sizes = ()
+    if len(sizes) != 4 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected N,T,D,H (four positive integers), "
+                                         f"got {text!r}")
+    return sizes
+
+
 def _timernn_rows(args: argparse.Namespace) -> Iterator[Row]:
-    for shape in bound_shapes(args.layer, args.quick):
+    shapes = ([Shape(*sizes, "given", layer=args.layer) for sizes in args.shape]
+              if args.shape else bound_shapes(args.layer, args.quick))
+    for shape in shapes:
         *params, xs, dhs = make_inputs(shape, args.dtype, seed=0)
         calls = []
         for layer in (make_layer(shape, params, "reference"),
@@ -169,11 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lm", action="store_true",
                         help="a training step of the language model instead (float32)")
     parser.add_argument("--quick", action="store_true", help="the small stand-in shapes")
+    parser.add_argument("--shape", type=_shape, action="append", metavar="N,T,D,H",
+                        help="a shape to bound instead of the registry's (repeatable)")
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
                         help="seconds of timing per shape (default: %(default)s)")
     args = parser.parse_args(argv)
-    if args.lm and (args.forward or args.dtype != "float32"):
-        parser.error("--lm times float32 training steps: no --forward or --dtype")
+    if args.lm and (args.forward or args.dtype != "float32" or args.shape):
+        parser.error("--lm times float32 training steps: no --forward, --dtype or --shape")
     print(fix_malloc())
     size = f"{'V':>6} {'N':>4} {'T':>5}" if args.lm else f"{'N':>4} {'T':>5} {'D':>4} {'H':>4}"
     print(f"{size}  {'reference ms':>12} {'fastrnn ms':>10} {'products ms':>11} "

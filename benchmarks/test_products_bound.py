@@ -16,6 +16,7 @@ def _sizes(layer):
     (["--lm"], [LM_SHAPES[0]]),
     (["--layer", "lstm"], _sizes("lstm")),
     (["--layer", "gru", "--forward"], _sizes("gru")),
+    (["--layer", "lstm", "--shape", "3,2,4,5", "--shape", "1,3,2,8"], [(3, 2, 4, 5), (1, 3, 2, 8)]),
 ])
 def test_products_bound_prints_a_row_per_shape(capsys, mode, sizes):
     assert products_bound.main(["--quick", "--budget", "0.01"] + mode) == 0
@@ -35,6 +36,13 @@ def test_lm_takes_no_forward_or_dtype(capsys):
     with pytest.raises(SystemExit):
         products_bound.main(["--lm", "--forward"])
     assert "--lm times float32 training steps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shape", ["1,2,3", "1,2,3,0", "a,b,c,d"])
+def test_a_shape_is_four_positive_integers(capsys, shape):
+    with pytest.raises(SystemExit):
+        products_bound.main(["--shape", shape])
+    assert "expected N,T,D,H (four positive integers)" in capsys.readouterr().err
 
 
 def _rounding(a, b):
