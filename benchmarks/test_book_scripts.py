@@ -1,5 +1,6 @@
 """Smoke test of ``book_scripts.py``: every book-style script, at its quick sizes, gives the same losses and answers under ``python`` and ``fastrnn run``, and ``fastrnn run`` replaced the book's classes."""
 
+import json
 import os
 import re
 
@@ -108,3 +109,22 @@ def test_commands_run_the_script_as_python_and_as_fastrnn_run():
     assert fast[1:] == ["-m", "fastrnn", "run", "train.py", "--quick"]
     with pytest.raises(ValueError, match="mode must be one of"):
         book_scripts.command(script, "torch", quick=True)
+
+
+def test_main_prints_the_table_and_writes_the_json(tmp_path, capsys):
+    out = tmp_path / "figures.json"
+    assert book_scripts.main(["--quick", "--only", "one-word", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| TimeLSTM fwd+bwd, N=1, T=1, H=128 |" in text
+    assert "losses agree to" in text and "answers the same" in text
+    data = json.loads(out.read_text())
+    assert [r["workload"] for r in data["rows"]] == [
+        r.label for r in book_scripts.ROWS if r.script == "one-word"]
+    assert data["quick"] is True and data["machine"]["blas"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many"])
+def test_max_others_is_a_positive_number_of_cores_or_none(capsys, value):
+    with pytest.raises(SystemExit):
+        book_scripts.main(["--quick", "--max-others", value])
+    assert "--max-others" in capsys.readouterr().err
