@@ -1,8 +1,10 @@
 """What every recurrent cell (RNN, LSTM, GRU) shares, written once.
 
 A cell is described by a ``Cell``: its number of gate blocks, whether it
-carries a cell state c, which per-step arrays its backward needs, and two
-functions that run its time loops (with its own kernels) on checked arrays.
+carries a cell state c, which per-step arrays its backward needs, and its
+two time loops (``Loops`` on its own kernels, with the functions that give
+them their arrays); ``run_loop`` runs either on the path ``fastrnn.tuning``
+chooses.
 Everything else is here: the checks, the stateful h (and c), one call at a
 time, the input projection of all steps as one GEMM, and the backward's
 products over all steps (dxs, dWx, db, dWh).
@@ -203,7 +205,12 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
             da0 = flat[::n_steps, cols].copy()
             flat[::n_steps, cols] = 0
             np.matmul(hs.reshape(-1, d_h)[:-1].T, flat[1:, cols], out=out)
-            out += h0.T @ da0
+            if out is dwh and scratch is not None:  # no H x G*H temporary
+                h0_term = scratch.reshape(d_h, width)
+                at_b(h0, da0, h0_term)
+                out += h0_term
+            else:
+                out += h0.T @ da0
         if out is not dwh:
             dwh[:, cols] = out
     return dxs, dh, dc
