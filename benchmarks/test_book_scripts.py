@@ -12,9 +12,9 @@ from fastrnn import registry
 
 TIME_LAYERS = set(registry.patched_names("time_layers"))
 ATTENTION = set(registry.patched_names("attention_layer"))
-# Whether this fastrnn's import hook patches chapter 8's attention module too
-# (the registry names the book modules it hooks, once it hooks more than one).
-HOOKED = set(getattr(registry, "book_modules", lambda: ["time_layers"])())
+# Every class fastrnn run swaps, in the book's modules it patches
+# ("time_layers", "attention_layer").
+PATCHED = {name for book in registry.book_modules() for name in registry.patched_names(book)}
 REPLACED = re.compile(r"replaced (.+?) in (\S+?)(?:[;,]|$)")
 
 
@@ -60,14 +60,17 @@ def test_fastrnn_run_replaced_the_books_classes(runs, script):
         m.startswith(("common.time_layers.", "ch08.attention_layer."))
         for m in python.out["layers"].values())
     replaced = _replaced(fast.fastrnn_lines)
-    # common/time_layers.py defines every class fastrnn swaps there
+    # common/time_layers.py defines every class fastrnn swaps there, and
+    # ch08/attention_layer.py every attention layer
     assert replaced.get("common.time_layers") == TIME_LAYERS
+    if script == "ch08":
+        assert replaced.get("ch08.attention_layer") == ATTENTION
     for path, qualified in fast.out["layers"].items():
         name = qualified.rpartition(".")[2]
         book = python.out["layers"][path].rpartition(".")[0]
         swapped = name in replaced.get(book, set())
         assert qualified.startswith("fastrnn.") == swapped, (path, qualified, replaced)
-        if name in TIME_LAYERS or (name in ATTENTION and "attention_layer" in HOOKED):
+        if name in PATCHED:
             assert swapped, (path, qualified)
 
 
