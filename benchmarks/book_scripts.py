@@ -486,7 +486,7 @@ def _layer_class(qualified: str) -> type:
 
 def _code_key(function) -> tuple[str, int, str]:
     code = function.__code__
-    return code.co_filename, code.co_firstlineno, code.co_name
+    return os.path.realpath(code.co_filename), code.co_firstlineno, code.co_name
 
 
 def profile_split(script: Script, mode: str, quick: bool) -> dict:
@@ -511,7 +511,11 @@ def profile_split(script: Script, mode: str, quick: bool) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "run.prof")
         run = run_once(script, mode, quick, profile=path)
-        stats = pstats.Stats(path).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+        # {(file, line, name): (cc, nc, tt, ct, callers)}; the files as real
+        # paths: a module found through a relative sys.path entry (the book's
+        # sys.path.append('..')) has a file name relative to the folder it ran in
+        stats = {(os.path.realpath(os.path.join(BOOK / script.folder, f)), line, name): v
+                 for (f, line, name), v in pstats.Stats(path).stats.items()}
     layers = {}
     for qualified in sorted(set(run.out["layers"].values())):
         cls = _layer_class(qualified)

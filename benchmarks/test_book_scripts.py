@@ -3,6 +3,8 @@
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -131,3 +133,20 @@ def test_max_others_is_a_positive_number_of_cores_or_none(capsys, value):
     with pytest.raises(SystemExit):
         book_scripts.main(["--quick", "--max-others", value])
     assert "--max-others" in capsys.readouterr().err
+
+
+def test_profile_splits_the_time_by_layer():
+    # A new process run from benchmarks/: there the book-style modules'
+    # sys.path.append('..') adds the repository's root, through which fastrnn
+    # is first imported under other file names than the runs report.
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, "book_scripts.py", "--profile", "--quick", "--only",
+                          "ch08"], cwd=here, capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr
+    lines = re.findall(r"^ +([\d.e+]+) m?s +(\S+\.(?:forward|backward))$", out.stdout, re.M)
+    times = {name: float(value) for value, name in lines}
+    for module in ("common.time_layers", "fastrnn.layers.lstm"):
+        for method in ("forward", "backward"):
+            assert times[f"{module}.TimeLSTM.{method}"] > 0, out.stdout
+    assert "fastrnn.layers.attention.TimeAttention.backward" in times
