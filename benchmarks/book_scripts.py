@@ -13,6 +13,10 @@ that the answers are the same. ``--profile`` instead runs each script once
 under cProfile in each mode and reports where the training and answering
 time goes (the layers of the model, the trainer's parts).
 
+Why one module: running the scripts, checking them against each other,
+watching the machine for other work and the report all read the same
+runs (``Run``), and the test and the docs call it as one script.
+
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/book_scripts.py
     python benchmarks/book_scripts.py --quick        # tiny sizes, one round
     python benchmarks/book_scripts.py --only ch07 --rounds 9 --json out.json
