@@ -8,11 +8,7 @@ import time
 sys.path.append('..')
 import numpy as np  # noqa: E402
 
-from common.optimizer import Adam  # noqa: E402
-from common.report import emit, layer_classes  # noqa: E402
-from common.sequence import load_pairs  # noqa: E402
-from common.trainer import Trainer  # noqa: E402
-from common.util import eval_seq2seq  # noqa: E402
+from common.sequence import load_pairs, train_and_answer  # noqa: E402
 from attention_seq2seq import AttentionSeq2seq  # noqa: E402
 
 # iterations: of the training loop (an epoch of the full set is 351); 0 = one epoch
@@ -66,18 +62,4 @@ if size['iterations']:
     x_train, t_train = x_train[:128 * size['iterations']], t_train[:128 * size['iterations']]
 np.random.seed(8)
 model = AttentionSeq2seq(len(char_to_id), wordvec_size=16, hidden_size=256)
-trainer = Trainer(model, Adam())
-built = time.perf_counter()
-trainer.fit(x_train, t_train, max_epoch=1, batch_size=128, max_grad=5.0)
-trained = time.perf_counter()
-guesses, correct = [], 0
-for i in range(size['questions']):
-    guess, ok = eval_seq2seq(model, x_test[[i]], t_test[[i]], id_to_char)
-    guesses.append(guess)
-    correct += ok
-answered = time.perf_counter()
-
-emit(size=size, losses=trainer.losses, answers=guesses, accuracy=correct / size['questions'],
-     step_times=trainer.step_times, parts=trainer.parts,
-     times={'build': built - start, 'train': trained - built, 'answer': answered - trained},
-     layers=layer_classes(model))
+train_and_answer(model, (x_train, t_train), (x_test, t_test), id_to_char, size, start)
