@@ -8,6 +8,7 @@ architecture around them.
 from __future__ import annotations
 
 from enum import Enum
+from typing import NamedTuple
 
 # Per-step products of at most this many multiply-adds run inside the Numba
 # time loop: OpenBLAS computes them on the calling thread (it starts its
@@ -48,24 +49,64 @@ def bias_in_product(rows: int, d_in: int) -> bool:
     return rows >= d_in
 
 
+class OwnRange(NamedTuple):
+    """Where one direction's per-step product goes to fastrnn's own kernel:
+    dot products at least ``min_k`` long, and ``min_macs`` to ``max_macs``
+    multiply-adds a step."""
+
+    min_k: int
+    min_macs: int
+    max_macs: int
+
+
+# fastrnn's own product (kernels/products.py, ``times_transposed``) runs on
+# one core; OpenBLAS's two threads win on large products, and OpenBLAS on
+# short dot products (the forward's are H long, the backward's gates * H).
+# TimeLSTM, float32, T = 20, own against OpenBLAS loop, per direction:
+# forward H = 256: 2.05x at N = 5, 1.25x at N = 20, 0.80x at N = 64;
+# H = 128: 0.91x at N = 10 (0.7 M multiply-adds), 1.26x at N = 20;
+# H = 512: 1.89x at N = 2, 1.14x at N = 10, 0.80x at N = 20 (21 M);
+# H = 100: 0.48-0.65x at every N. Backward: 1.08-1.15x at H = 100, N = 2-32;
+# 1.1-2.0x at H = 256, N = 2-32; 0.97x at H = 512, N = 20; 0.7-1.0x from
+# N = 64 on. (Numba's threads did not pay on these 2 cores: the workqueue
+# layer took 60 us to start a loop, and OpenMP's spinning threads and
+# OpenBLAS's slowed each other's next call by milliseconds.)
+OWN_MIN_ROWS = 2
+OWN_MAX_ROWS = 32
+OWN_FORWARD = OwnRange(min_k=128, min_macs=1_000_000, max_macs=8_000_000)
+OWN_BACKWARD = OwnRange(min_k=400, min_macs=0, max_macs=12_000_000)
+
+
 class LoopPath(str, Enum):
     """Where a recurrent layer's time loop runs (``time_loop_path``)."""
 
+    OWN = "own"          # in Numba, with fastrnn's own product
     ONE_ROW = "one_row"  # in Numba, with Numba's own product (one narrow sequence)
     SMALL = "small"      # in Numba, with BLAS products on the calling thread
     LARGE = "large"      # in Python: numpy's BLAS for each step's product, a
     #                      Numba kernel for each step's elementwise part
 
 
-def time_loop_path(n_batch: int, d_h: int, gates: int) -> LoopPath:
+def time_loop_path(n_batch: int, d_h: int, gates: int, backward: bool = False,
+                   own: bool = False) -> LoopPath:
     """Where a recurrent layer's time loop runs, for batch ``n_batch``,
     hidden size ``d_h`` and ``gates`` gate blocks (its per-step products
-    multiply an (N, H) state by H x gates*H weights).
+    multiply an (N, H) state by H x gates*H weights, or in the ``backward``
+    loop an (N, gates*H) gradient by their transpose).
+
+    ``own`` says whether the cell has a loop on fastrnn's own product.
 
     Returns
     -------
-    The ``LoopPath`` (a str enum: it equals "one_row", "small" or "large").
+    The ``LoopPath`` (a str enum: it equals "own", "one_row", "small" or
+    "large").
     """
+    macs = n_batch * d_h * d_h * gates
+    bounds = OWN_BACKWARD if backward else OWN_FORWARD
+    if (own and OWN_MIN_ROWS <= n_batch <= OWN_MAX_ROWS
+            and (gates * d_h if backward else d_h) >= bounds.min_k
+            and bounds.min_macs <= macs <= bounds.max_macs):
+        return LoopPath.OWN
     if n_batch == 1 and d_h <= ONE_ROW_MAX_H:
         return LoopPath.ONE_ROW
     if n_batch * d_h * d_h * gates <= NUMBA_STEP_MAX_MACS:

@@ -75,3 +75,4 @@ def inline_kernel(func):
 def reduction_kernel(func):
     """Like ``kernel``, with ``reassoc`` so that row reductions vectorise."""
     return _jit(func, fastmath=REDUCE_FASTMATH)
+

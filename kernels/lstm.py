@@ -25,7 +25,7 @@ Notation: N batch, T steps, H hidden size; ``gates`` and ``da`` are
 import numpy as np
 
 from ._jit import kernel
-from .products import aligned_copy, row_times
+from .products import aligned_copy, row_times, times_transposed, transposed
 from .scalars import one
 from .sigmoid import sigmoid
 from .tanh import tanh
@@ -85,6 +85,15 @@ def forward_steps_one_row(wh, b, h, c, gates, hs, cs, work):
     w = aligned_copy(wh)
     for t in range(hs.shape[1]):
         row_times(h, w, work)
+        forward_step(work, b, h, c, gates, hs, cs, t)
+
+
+@kernel
+def forward_steps_own(wh, b, h, c, gates, hs, cs, work):
+    """``forward_steps`` with fastrnn's own product on a packed Wh.T."""
+    wh_t = transposed(wh)
+    for t in range(hs.shape[1]):
+        times_transposed(h, wh_t, work)
         forward_step(work, b, h, c, gates, hs, cs, t)
 
 
@@ -152,3 +161,13 @@ def backward_steps_one_row(wh_t, dhs, gates, cs, c0, dh, dc, da, work):
     for t in range(dhs.shape[1] - 1, -1, -1):
         backward_step(dhs, gates, cs, c0, dh, dc, da, work, t)
         row_times(work, w, dh)
+
+
+@kernel
+def backward_steps_own(wh_t, dhs, gates, cs, c0, dh, dc, da, work):
+    """``backward_steps`` with fastrnn's own product; ``wh_t`` must be the
+    transposed view of the caller's C-contiguous Wh (``wh_t.T`` is Wh)."""
+    wh = wh_t.T
+    for t in range(dhs.shape[1] - 1, -1, -1):
+        backward_step(dhs, gates, cs, c0, dh, dc, da, work, t)
+        times_transposed(work, wh, dh)

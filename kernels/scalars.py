@@ -5,6 +5,7 @@ import numpy as np
 from ._jit import inline_kernel
 
 _ONE32 = np.float32(1.0)
+_ZERO32 = np.float32(0.0)
 
 
 @inline_kernel
@@ -18,3 +19,11 @@ def one(x):
     if isinstance(x, np.float32):
         return _ONE32
     return 1.0
+
+
+@inline_kernel
+def zero(x):
+    """0 in the type of the float scalar ``x`` (see ``one``)."""
+    if isinstance(x, np.float32):
+        return _ZERO32
+    return 0.0

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import fastrnn
 from fastrnn import reference, tuning as _tuning
+from fastrnn.layers import recurrent
 from conftest import (assert_arrays_unchanged, assert_close, numeric_grad, outputs_scale,
                       relayout, snapshot_arrays)
 from layer_registry import BY_NAME, TIME_LAYERS
@@ -86,9 +87,18 @@ def test_matches_reference(spec, N, T, D, H, dtype, layout, stateful, seed):
     _assert_matches_reference(spec, params, xs, dhs, states, actual)
 
 
-# (N, H) of each time-loop path (see fastrnn.tuning), for every cell.
-PATH_SHAPES = {"one_row": [(1, 1), (1, 9), (1, 64)], "small": [(1, 65), (3, 16), (2, 100)],
-               "large": [(20, 130), (1, 600)]}
+# (N, H) of each time-loop path (see fastrnn.tuning), for every cell; "own"
+# (fastrnn's own product) for the cells that have such loops, with N and H
+# that leave partial blocks of 4 rows and 4 columns.
+PATH_SHAPES = {"one_row": [(1, 1), (1, 9), (1, 64)], "small": [(1, 65), (3, 16), (2, 96)],
+               "large": [(40, 130), (1, 600)], "own": [(7, 257), (2, 512), (30, 130)]}
+
+
+def _paths(spec, N, H):
+    """The paths the forward and the backward loop of ``spec`` take."""
+    return {recurrent.loop_path(loops, N, H, spec.gates, reverse)
+            for loops, reverse in ((spec.fast.cell.forward, False),
+                                   (spec.fast.cell.backward, True))}
 
 
 # Backwards over fewer steps than this multiply by the transposed view of Wh,
@@ -98,12 +108,13 @@ FEW, MANY = _tuning.TRANSPOSED_COPY_MIN_STEPS - 1, _tuning.TRANSPOSED_COPY_MIN_S
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("steps", ["few", "many"])
-@pytest.mark.parametrize("path", list(PATH_SHAPES))
-@pytest.mark.parametrize("spec", SPECS)
+@pytest.mark.parametrize("spec, path", [
+    pytest.param(spec, path, id=f"{spec.name}-{path}") for spec in TIME_LAYERS
+    for path in PATH_SHAPES if path != "own" or spec.fast.cell.forward.own])
 def test_every_time_loop_path_matches_reference(spec, path, steps, dtype):
     for N, H in PATH_SHAPES[path]:
-        T = FEW if steps == "few" else MANY if path == "large" else 40
-        assert _tuning.time_loop_path(N, H, spec.gates) == path
+        T = FEW if steps == "few" else MANY if path in ("large", "own") else 40
+        assert _paths(spec, N, H) == {path}
         rng, params, xs, dhs = _problem(spec, N, T, 7, H, dtype, seed=N * H)
         states = _states(spec, rng, N, H, dtype)
         layer = spec.fast(*params, stateful=True)

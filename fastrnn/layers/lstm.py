@@ -37,9 +37,11 @@ def _backward_step(wh_t, dhs, gates, cs, c0, dh, dc, da, work, t):
 
 CELL = Cell(name="LSTM", gates=4, has_c=True, saved=1,
             forward_args=_forward_args,
-            forward=Loops(k.forward_steps_one_row, k.forward_steps, _forward_step),
+            forward=Loops(k.forward_steps_one_row, k.forward_steps, _forward_step,
+                          k.forward_steps_own),
             backward_args=_backward_args,
-            backward=Loops(k.backward_steps_one_row, k.backward_steps, _backward_step))
+            backward=Loops(k.backward_steps_one_row, k.backward_steps, _backward_step,
+                           k.backward_steps_own))
 
 
 class LSTM(Step):

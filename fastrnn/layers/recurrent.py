@@ -47,11 +47,16 @@ class Loops(NamedTuple):
     small : Numba kernel that runs every step, with ``np.dot`` per step.
     step : Python function that runs step t on the large path: numpy's
         matmul for the product, then the cell's per-step kernel(s).
+    own : Numba kernel that runs every step with fastrnn's own product
+        (``fastrnn_kernels.products.times_transposed``), or None if the
+        cell has none. Its forward takes Wh as given and packs Wh.T itself;
+        its backward takes Wh.T as the transposed view of Wh.
     """
 
     one_row: Callable[..., None]
     small: Callable[..., None]
     step: Callable[..., None]
+    own: Callable[..., None] | None = None
 
 
 class Tape(NamedTuple):
@@ -111,11 +116,19 @@ class Cell:
     wh_t_view: bool = True
 
 
+def loop_path(loops: Loops, n_batch: int, d_h: int, gates: int, reverse: bool) -> LoopPath:
+    """``time_loop_path`` for ``loops``: OWN only if the cell has such a loop."""
+    return time_loop_path(n_batch, d_h, gates, backward=reverse,
+                          own=loops.own is not None)
+
+
 def run_loop(loops: Loops, path: LoopPath, args: tuple, n_steps: int,
              reverse: bool = False) -> None:
-    """Run a time loop on the path ``time_loop_path`` chose: the one
-    dispatcher of every cell's loops."""
-    if path is LoopPath.ONE_ROW:
+    """Run a time loop on the path ``loop_path`` chose: the one dispatcher
+    of every cell's loops."""
+    if path is LoopPath.OWN:
+        loops.own(*args)
+    elif path is LoopPath.ONE_ROW:
         loops.one_row(*args)
     elif path is LoopPath.SMALL:
         loops.small(*args)
@@ -139,7 +152,7 @@ def forward(cell: Cell, params: Params, xs: np.ndarray, h0: np.ndarray,
     if hs.size:
         # The input projection of all steps is one GEMM.
         np.matmul(xs.reshape(-1, d_in), wx, out=gates.reshape(-1, width))
-        run_loop(cell.forward, time_loop_path(n_batch, d_h, cell.gates),
+        run_loop(cell.forward, loop_path(cell.forward, n_batch, d_h, cell.gates, False),
                  cell.forward_args(wh, b, h, c, tape), n_steps)
     return h, c, tape
 
@@ -169,10 +182,13 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
     # Every step multiplies by Wh.T. Over many steps a C-contiguous copy
     # pays for itself (OpenBLAS runs the plain product faster than the one
     # on the transposed view); over a few it costs more than it saves.
-    private = n_steps >= TRANSPOSED_COPY_MIN_STEPS or not cell.wh_t_view
+    # fastrnn's own product reads Wh itself, through the view.
+    path = loop_path(cell.backward, n_batch, d_h, cell.gates, True)
+    private = path is not LoopPath.OWN and (n_steps >= TRANSPOSED_COPY_MIN_STEPS
+                                            or not cell.wh_t_view)
     wh_t = wh.T.copy() if private else wh.T
-    run_loop(cell.backward, time_loop_path(n_batch, d_h, cell.gates),
-             cell.backward_args(wh_t, tape, dhs, dh, dc, da), n_steps, reverse=True)
+    run_loop(cell.backward, path, cell.backward_args(wh_t, tape, dhs, dh, dc, da),
+             n_steps, reverse=True)
     # The rest is one GEMM or reduction over all steps.
     flat = da.reshape(-1, width)
     np.matmul(flat, wx.T, out=dxs.reshape(-1, d_in))
