@@ -277,8 +277,9 @@ def measure(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
 
 
 # (N, H) of a first call on each time-loop path of a gated layer (see
-# fastrnn.tuning.time_loop_path): one_row, small, large.
-PATH_SIZES = ((1, 4), (2, 4), (2, 300))
+# fastrnn.tuning.time_loop_path): one_row, small, large (own backward for an
+# LSTM), own both ways for an LSTM.
+PATH_SIZES = ((1, 4), (2, 4), (2, 300), (4, 256))
 
 
 def startup_times(layer: str = "rnn", dtype: str = "float32") -> dict:

@@ -26,7 +26,7 @@ import threadpoolctl
 from ..files import write_replacing
 from . import torch_child
 from .malloc import fix_malloc
-from .measure import (BLAS_ENV, DEFAULT_BUDGET, MIN_ROUNDS, PATH_SIZES, PAUSE, Result,
+from .measure import (BLAS_ENV, DEFAULT_BUDGET, MIN_ROUNDS, PAUSE, Result,
                       gemm_peak, kind, measure, startup_times)
 from .shapes import PHASE_FLOPS, Shape
 
@@ -181,7 +181,7 @@ def run_bench(shapes: Sequence[Shape], dtype: np.dtype | str = "float32", seed: 
     if startup:
         report["startup"] = st = startup_times(layer, dtype)
         compiled = ("for both dtypes" if layer == "rnn" else
-                    f"for {st['dtypes'][0]} on all {len(PATH_SIZES)} time-loop paths")
+                    f"for {st['dtypes'][0]} on every time-loop path")
         header.append(f"start-up, new processes: import numba {st['import_numba']:.2f} s; "
                       f"import fastrnn + first forward+backward {st['warm']:.2f} s with the "
                       f"kernels cached (+{st['warm'] - st['import_numba']:.2f} s), "
