@@ -26,6 +26,7 @@ import multiprocessing
 import pickle
 import pkgutil
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -178,7 +179,8 @@ def test_cases_take_the_intended_path(case, monkeypatch):
                 calls[key] = calls.get(key, 0) + 1
                 return real(*args)
             return count
-        return Loops(*(wrap(field) for field in Loops._fields))
+        return Loops(*(wrap(field) if getattr(loops, field) else None
+                       for field in Loops._fields))
     cell = fastrnn.layers.rnn.CELL
     monkeypatch.setattr(fastrnn.layers.rnn.TimeRNN, "cell", dataclasses.replace(
         cell, forward=counted(cell.forward, "forward"),
@@ -204,6 +206,53 @@ def test_threads_match_serial(case, dtype):
         threaded = [f.result(timeout=TIMEOUT) for f in futures]
     for got, want in zip(threaded, serial):
         assert_results_equal(got, want)
+
+
+# A TimeLSTM shape whose forward and backward loops both run on fastrnn's
+# own product (fastrnn.tuning.OWN_FORWARD, OWN_BACKWARD).
+OWN_LSTM = dict(N=4, T=12, D=16, H=256)
+
+
+def run_own_lstm(seed, barrier=None):
+    """A fresh stateful TimeLSTM doing 3 blocks of OWN_LSTM's shape."""
+    N, T, D, H = OWN_LSTM.values()
+    rng = np.random.default_rng(seed)
+    layer = fastrnn.TimeLSTM(*(a.astype(np.float32) for a in (
+        rng.standard_normal((D, 4 * H)) / np.sqrt(D),
+        rng.standard_normal((H, 4 * H)) / np.sqrt(H), rng.standard_normal(4 * H))),
+        stateful=True)
+    blocks = [(rng.standard_normal((N, T, D)).astype(np.float32),
+               rng.standard_normal((N, T, H)).astype(np.float32)) for _ in range(3)]
+    if barrier is not None:
+        barrier.wait(timeout=TIMEOUT)
+    out = run_blocks(layer, blocks)
+    for o in out:
+        o["c"] = layer.c.copy()
+    return out
+
+
+def test_own_product_path_in_threads_and_forked_processes_matches_serial():
+    """TimeLSTMs on the own path: 4 threads at once, and a forked pool after
+    the parent ran them, give bitwise the serial results."""
+    N, H = OWN_LSTM["N"], OWN_LSTM["H"]
+    for reverse in (False, True):
+        assert _tuning.time_loop_path(N, H, 4, backward=reverse, own=True) == "own"
+    seeds = [41, 42, 43, 44]
+    serial = [run_own_lstm(s) for s in seeds]
+    barrier = threading.Barrier(len(seeds))
+    with ThreadPoolExecutor(max_workers=len(seeds)) as pool:
+        threaded = [f.result(timeout=TIMEOUT) for f in
+                    [pool.submit(run_own_lstm, s, barrier) for s in seeds]]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                DeprecationWarning)
+        with multiprocessing.get_context("fork").Pool(processes=2) as pool:
+            forked = pool.map_async(run_own_lstm, seeds).get(timeout=TIMEOUT)
+    for got in (threaded, forked):
+        for g, w in zip(got, serial):
+            assert_results_equal(g, w)
+            for block_g, block_w in zip(g, w):
+                assert_equal(block_g["c"], block_w["c"])
 
 
 def test_threads_mixed_paths_and_lm_match_serial():
