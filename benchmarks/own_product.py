@@ -13,8 +13,8 @@ once per call, backward on Wh itself), and, if PyTorch is installed, as
 beside them). Each column gives GFLOP/s; "share" is the own kernel's share
 of this machine's GEMM speed (``gemm_peak``: numpy, all threads, large
 square products), and "own/blas" the speed-up over OpenBLAS. The last
-column says whether ``fastrnn.tuning`` sends such a TimeLSTM (G = 4) or
-TimeGRU (G = 3, which has no own loops) step to the own kernel.
+column is the time-loop path ``fastrnn.tuning`` picks for such a TimeLSTM
+(G = 4) or TimeGRU (G = 3, which has no own loops) over 35 steps.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/own_product.py
         [--quick] [--dtype float64] [--budget SECONDS]
@@ -30,7 +30,7 @@ import numpy as np
 
 from fastrnn.bench import time_alternating
 from fastrnn.bench.measure import gemm_peak
-from fastrnn.tuning import LoopPath, time_loop_path
+from fastrnn.tuning import time_loop_path
 from fastrnn_kernels.products import times_transposed, transposed
 
 ROWS = (1, 20, 64, 128)
@@ -100,11 +100,12 @@ def main(argv: list[str] | None = None) -> int:
             torch.matmul(ta, tw, out=to)
             torch_s, = time_alternating([lambda: torch.matmul(ta, tw, out=to)], args.budget / 2)
             torch_gf = f"{flops / torch_s / 1e9:7.1f}"
-        path = time_loop_path(m, h, g, backward=direction == "backward", own=g == 4)
+        path = time_loop_path(m, h, g, backward=direction == "backward", own=g == 4,
+                              n_steps=35, dtype=args.dtype)
         print(f"{direction:9} {m:4d} {g:2d} {h:4d} {flops / blas_s / 1e9:7.1f} "
               f"{flops / own_s / 1e9:7.1f} {torch_gf:>7} {blas_s / own_s:8.2f} "
               f"{flops / own_s / peak:6.1%} {error:8.1e}  "
-              f"{'own' if path is LoopPath.OWN else path.value}")
+              f"{path.value}")
     return 0
 
 

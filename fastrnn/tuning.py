@@ -51,30 +51,35 @@ def bias_in_product(rows: int, d_in: int) -> bool:
 
 class OwnRange(NamedTuple):
     """Where one direction's per-step product goes to fastrnn's own kernel:
-    dot products at least ``min_k`` long, and ``min_macs`` to ``max_macs``
-    multiply-adds a step."""
+    dot products at least ``min_k`` long, ``min_macs`` to ``max_macs``
+    multiply-adds a step, and at least ``min_steps`` steps."""
 
     min_k: int
     min_macs: int
     max_macs: int
+    min_steps: int
 
 
 # fastrnn's own product (kernels/products.py, ``times_transposed``) runs on
 # one core; OpenBLAS's two threads win on large products, and OpenBLAS on
 # short dot products (the forward's are H long, the backward's gates * H).
-# TimeLSTM, float32, T = 20, own against OpenBLAS loop, per direction:
-# forward H = 256: 2.05x at N = 5, 1.25x at N = 20, 0.80x at N = 64;
-# H = 128: 0.91x at N = 10 (0.7 M multiply-adds), 1.26x at N = 20;
-# H = 512: 1.89x at N = 2, 1.14x at N = 10, 0.80x at N = 20 (21 M);
-# H = 100: 0.48-0.65x at every N. Backward: 1.08-1.15x at H = 100, N = 2-32;
-# 1.1-2.0x at H = 256, N = 2-32; 0.97x at H = 512, N = 20; 0.7-1.0x from
-# N = 64 on. (Numba's threads did not pay on these 2 cores: the workqueue
-# layer took 60 us to start a loop, and OpenMP's spinning threads and
-# OpenBLAS's slowed each other's next call by milliseconds.)
+# The forward also packs a copy of Wh.T once per call, which a few steps do
+# not pay back. Measured for the LSTM (G = 4), float32, own loop against
+# OpenBLAS loop, per direction. T = 20: forward H = 256: 2.05x at N = 5,
+# 1.25x at N = 20, 0.80x at N = 64; H = 128: 0.91x at N = 10 (0.7 M
+# multiply-adds), 1.26x at N = 20; H = 512: 1.89x at N = 2, 1.14x at
+# N = 10, 0.80x at N = 20 (21 M); H = 100: 0.48-0.65x at every N.
+# Backward: 1.08-1.15x at H = 100, N = 2-32; 1.1-2.0x at H = 256,
+# N = 2-32; 0.97x at H = 512, N = 20; 0.7-1.0x from N = 64 on. Fewer steps:
+# forward 0.44-0.76x at T = 1-2, 0.86-1.20x at T = 8 (N = 20, H = 256 and
+# N = 5, H = 512); backward 1.16-1.47x at T = 1. In float64 (half the SIMD
+# lanes) the forward took 0.27-0.91x and the backward 0.83-1.48x at T <= 8,
+# so only float32 takes the own product.
+OWN_DTYPES = ("float32",)
 OWN_MIN_ROWS = 2
 OWN_MAX_ROWS = 32
-OWN_FORWARD = OwnRange(min_k=128, min_macs=1_000_000, max_macs=8_000_000)
-OWN_BACKWARD = OwnRange(min_k=400, min_macs=0, max_macs=12_000_000)
+OWN_FORWARD = OwnRange(min_k=128, min_macs=1_000_000, max_macs=8_000_000, min_steps=16)
+OWN_BACKWARD = OwnRange(min_k=400, min_macs=0, max_macs=12_000_000, min_steps=1)
 
 
 class LoopPath(str, Enum):
@@ -88,13 +93,14 @@ class LoopPath(str, Enum):
 
 
 def time_loop_path(n_batch: int, d_h: int, gates: int, backward: bool = False,
-                   own: bool = False) -> LoopPath:
+                   own: bool = False, n_steps: int = 1, dtype: str = "float32") -> LoopPath:
     """Where a recurrent layer's time loop runs, for batch ``n_batch``,
     hidden size ``d_h`` and ``gates`` gate blocks (its per-step products
     multiply an (N, H) state by H x gates*H weights, or in the ``backward``
     loop an (N, gates*H) gradient by their transpose).
 
-    ``own`` says whether the cell has a loop on fastrnn's own product.
+    ``own`` says whether the cell has loops on fastrnn's own product;
+    ``n_steps`` (T) and ``dtype`` (a numpy dtype name) matter only for them.
 
     Returns
     -------
@@ -103,12 +109,13 @@ def time_loop_path(n_batch: int, d_h: int, gates: int, backward: bool = False,
     """
     macs = n_batch * d_h * d_h * gates
     bounds = OWN_BACKWARD if backward else OWN_FORWARD
-    if (own and OWN_MIN_ROWS <= n_batch <= OWN_MAX_ROWS
+    if (own and dtype in OWN_DTYPES and OWN_MIN_ROWS <= n_batch <= OWN_MAX_ROWS
             and (gates * d_h if backward else d_h) >= bounds.min_k
-            and bounds.min_macs <= macs <= bounds.max_macs):
+            and bounds.min_macs <= macs <= bounds.max_macs
+            and n_steps >= bounds.min_steps):
         return LoopPath.OWN
     if n_batch == 1 and d_h <= ONE_ROW_MAX_H:
         return LoopPath.ONE_ROW
-    if n_batch * d_h * d_h * gates <= NUMBA_STEP_MAX_MACS:
+    if macs <= NUMBA_STEP_MAX_MACS:
         return LoopPath.SMALL
     return LoopPath.LARGE

@@ -10,8 +10,9 @@ import numba
 # let LLVM undo the exact range reduction of ``exp`` (see REDUCE_FASTMATH).
 FASTMATH = {"contract", "nsz", "arcp"}
 
-# For row reductions (max, sum) whose order does not matter: ``reassoc``
-# lets LLVM vectorise them. Only ``reduction_kernel`` uses it; functions
+# For reductions whose order does not matter (row max and sum, the dot
+# products of ``products.times_transposed``): ``reassoc`` lets LLVM
+# vectorise them. Only ``reduction_kernel`` uses it; functions
 # inlined into such a kernel inherit it, so it calls tanh/exp through a
 # separate (non-inlined) ``kernel``, whose instructions keep FASTMATH.
 REDUCE_FASTMATH = FASTMATH | {"reassoc"}
@@ -75,4 +76,3 @@ def inline_kernel(func):
 def reduction_kernel(func):
     """Like ``kernel``, with ``reassoc`` so that row reductions vectorise."""
     return _jit(func, fastmath=REDUCE_FASTMATH)
-

@@ -30,6 +30,11 @@ def times_transposed(a, bt, out):
     """
     n_rows, n_k = a.shape
     n_cols = bt.shape[0]
+    if n_rows == 0 or n_cols == 0:
+        return
+    if n_k == 0:
+        out[:, :] = 0
+        return
     z = zero(a[0, 0])
     rows4 = n_rows - n_rows % 4
     for block in range(n_cols // 4):

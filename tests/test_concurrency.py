@@ -210,7 +210,7 @@ def test_threads_match_serial(case, dtype):
 
 # A TimeLSTM shape whose forward and backward loops both run on fastrnn's
 # own product (fastrnn.tuning.OWN_FORWARD, OWN_BACKWARD).
-OWN_LSTM = dict(N=4, T=12, D=16, H=256)
+OWN_LSTM = dict(N=4, T=16, D=16, H=256)
 
 
 def run_own_lstm(seed, barrier=None):
@@ -234,9 +234,9 @@ def run_own_lstm(seed, barrier=None):
 def test_own_product_path_in_threads_and_forked_processes_matches_serial():
     """TimeLSTMs on the own path: 4 threads at once, and a forked pool after
     the parent ran them, give bitwise the serial results."""
-    N, H = OWN_LSTM["N"], OWN_LSTM["H"]
+    N, T, H = OWN_LSTM["N"], OWN_LSTM["T"], OWN_LSTM["H"]
     for reverse in (False, True):
-        assert _tuning.time_loop_path(N, H, 4, backward=reverse, own=True) == "own"
+        assert _tuning.time_loop_path(N, H, 4, backward=reverse, own=True, n_steps=T) == "own"
     seeds = [41, 42, 43, 44]
     serial = [run_own_lstm(s) for s in seeds]
     barrier = threading.Barrier(len(seeds))

@@ -32,6 +32,14 @@ def test_times_transposed_matches_numpy(m, k, dtype, rtol):
         assert np.all(np.abs(out - exact) <= bound), (m, n, k)
 
 
+@pytest.mark.parametrize("m, k, n", [(0, 3, 4), (3, 0, 4), (3, 4, 0), (0, 0, 0)])
+def test_times_transposed_of_empty_operands_is_numpys(m, k, n):
+    a, bt = np.ones((m, k), np.float32), np.ones((n, k), np.float32)
+    out = np.full((m, n), np.nan, np.float32)
+    times_transposed(a, bt, out)
+    np.testing.assert_array_equal(out, a @ bt.T)
+
+
 def test_times_transposed_spreads_nan_and_inf_like_numpy():
     rng = np.random.default_rng(3)
     a = rng.standard_normal((6, 9)).astype(np.float32)

@@ -87,16 +87,14 @@ def test_matches_reference(spec, N, T, D, H, dtype, layout, stateful, seed):
     _assert_matches_reference(spec, params, xs, dhs, states, actual)
 
 
-# (N, H) of each time-loop path (see fastrnn.tuning), for every cell; "own"
-# (fastrnn's own product) for the cells that have such loops, with N and H
-# that leave partial blocks of 4 rows and 4 columns.
+# (N, H) of each time-loop path (see fastrnn.tuning), for every cell.
 PATH_SHAPES = {"one_row": [(1, 1), (1, 9), (1, 64)], "small": [(1, 65), (3, 16), (2, 96)],
-               "large": [(40, 130), (1, 600)], "own": [(7, 257), (2, 512), (30, 130)]}
+               "large": [(40, 130), (1, 600)]}
 
 
-def _paths(spec, N, H):
+def _paths(spec, N, T, H, dtype):
     """The paths the forward and the backward loop of ``spec`` take."""
-    return {recurrent.loop_path(loops, N, H, spec.gates, reverse)
+    return {recurrent.loop_path(loops, N, T, H, spec.gates, np.dtype(dtype), reverse)
             for loops, reverse in ((spec.fast.cell.forward, False),
                                    (spec.fast.cell.backward, True))}
 
@@ -108,19 +106,88 @@ FEW, MANY = _tuning.TRANSPOSED_COPY_MIN_STEPS - 1, _tuning.TRANSPOSED_COPY_MIN_S
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("steps", ["few", "many"])
-@pytest.mark.parametrize("spec, path", [
-    pytest.param(spec, path, id=f"{spec.name}-{path}") for spec in TIME_LAYERS
-    for path in PATH_SHAPES if path != "own" or spec.fast.cell.forward.own])
+@pytest.mark.parametrize("path", list(PATH_SHAPES))
+@pytest.mark.parametrize("spec", SPECS)
 def test_every_time_loop_path_matches_reference(spec, path, steps, dtype):
     for N, H in PATH_SHAPES[path]:
-        T = FEW if steps == "few" else MANY if path in ("large", "own") else 40
-        assert _paths(spec, N, H) == {path}
+        T = FEW if steps == "few" else MANY if path == "large" else 40
+        assert _paths(spec, N, T, H, dtype) == {path}
         rng, params, xs, dhs = _problem(spec, N, T, 7, H, dtype, seed=N * H)
         states = _states(spec, rng, N, H, dtype)
         layer = spec.fast(*params, stateful=True)
         spec.set_state(layer, states)
         actual = spec.outputs(layer, layer.forward(xs), layer.backward(dhs))
         _assert_matches_reference(spec, params, xs, dhs, states, actual)
+
+
+# The own-product loops (fastrnn's own product, float32 only): (N, T, H) with
+# partial blocks of 4 rows and 4 columns, forward and backward both on them
+# (the forward needs OWN_FORWARD.min_steps), and T = 1 (backward only).
+OWN_SPECS = [pytest.param(s, id=s.name) for s in TIME_LAYERS if s.fast.cell.forward.own]
+OWN_SHAPES = [(7, 16, 257), (2, 20, 512), (30, 17, 130)]
+
+
+@pytest.fixture
+def own_calls(monkeypatch):
+    """Count the time loops dispatched on each path, and the calls that reach
+    a cell's ``own`` loop, by direction."""
+    calls = {"paths": [], "own": 0}
+    real = recurrent.run_loop
+
+    def spy(loops, path, args, n_steps, reverse=False):
+        calls["paths"].append(("backward" if reverse else "forward", path.value))
+        if loops.own is not None:
+            def own(*a):
+                calls["own"] += 1
+                return real_own(*a)
+            real_own = loops.own
+            loops = loops._replace(own=own)
+        return real(loops, path, args, n_steps, reverse)
+    monkeypatch.setattr(recurrent, "run_loop", spy)
+    return calls
+
+
+@pytest.mark.parametrize("spec", OWN_SPECS)
+def test_own_product_loops_run_and_match_reference(spec, own_calls):
+    for N, T, H in OWN_SHAPES:
+        assert _paths(spec, N, T, H, np.float32) == {"own"}
+        rng, params, xs, dhs = _problem(spec, N, T, 7, H, np.float32, seed=N * H)
+        states = _states(spec, rng, N, H, np.float32)
+        layer = spec.fast(*params, stateful=True)
+        spec.set_state(layer, states)
+        actual = spec.outputs(layer, layer.forward(xs), layer.backward(dhs))
+        _assert_matches_reference(spec, params, xs, dhs, states, actual)
+    assert own_calls["paths"] == [("forward", "own"), ("backward", "own")] * len(OWN_SHAPES)
+    assert own_calls["own"] == 2 * len(OWN_SHAPES)
+
+
+@pytest.mark.parametrize("spec", OWN_SPECS)
+def test_own_product_backward_of_one_step_matches_reference(spec, own_calls, rng):
+    """A one-step layer (T = 1) runs its backward on the own product."""
+    N, H = 7, 130
+    params = spec.params(rng, 5, H, np.float32)
+    states = _states(spec, rng, N, H, np.float32)
+    x = rng.standard_normal((N, 5)).astype(np.float32)
+    douts = _states(spec, rng, N, H, np.float32)
+    fast, ref = spec.step(*params), spec.ref_step(*params)
+    actual = [fast.forward(x, *states), fast.backward(*douts), fast.grads]
+    expected = [ref.forward(x, *states), ref.backward(*douts), ref.grads]
+    for a, e in zip(sum(map(list, actual), []), sum(map(list, expected), [])):
+        assert_close(a, e)
+    assert own_calls["paths"][1] == ("backward", "own") and own_calls["own"] == 1
+
+
+def test_own_product_bilstm_matches_reference(own_calls, rng):
+    N, T, H = 7, 16, 257
+    params = _bilstm_params(rng, 5, H, np.float32)
+    xs = rng.standard_normal((N, T, 5)).astype(np.float32)
+    dhs = rng.standard_normal((N, T, 2 * H)).astype(np.float32)
+    fast, ref = fastrnn.TimeBiLSTM(*params), reference.TimeBiLSTM(*params)
+    assert_close(fast.forward(xs), ref.forward(xs), "hs")
+    assert_close(fast.backward(dhs), ref.backward(dhs), "dxs")
+    for a, e in zip(fast.grads, ref.grads):
+        assert_close(a, e, "grads")
+    assert own_calls["own"] == 4
 
 
 @pytest.mark.parametrize("N, T", [(0, 4), (3, 0), (0, 0)])

@@ -276,10 +276,9 @@ def measure(shape: Shape, dtype: np.dtype | str, seed: int, budget: float,
                   needed_bytes(shape, dtype, forward_only), forward_only=forward_only)
 
 
-# (N, H) of a first call on each time-loop path of a gated layer (see
-# fastrnn.tuning.time_loop_path): one_row, small, large (own backward for an
-# LSTM), own both ways for an LSTM.
-PATH_SIZES = ((1, 4), (2, 4), (2, 300), (4, 256))
+# (N, T, H) of a first call on each time-loop path of a gated layer (see
+# fastrnn.tuning.time_loop_path): one_row, small, large, and own (float32).
+PATH_SIZES = ((1, 5, 4), (2, 5, 4), (1, 5, 300), (4, 16, 256))
 
 
 def startup_times(layer: str = "rnn", dtype: str = "float32") -> dict:
@@ -315,12 +314,12 @@ def startup_times(layer: str = "rnn", dtype: str = "float32") -> dict:
         g, d = k.cell.gates, k.directions
         first_call = ("import numpy as np, fastrnn\n"
                       "for dt in DTYPES:\n"
-                      f"    for n, h in {PATH_SIZES!r}:\n"
+                      f"    for n, t, h in {PATH_SIZES!r}:\n"
                       f"        p = (np.ones((3, {g} * h), dt) / 9, "
                       f"np.ones((h, {g} * h), dt) / h, np.ones({g} * h, dt))\n"
                       f"        l = fastrnn.{k.title}(*p * {d})\n"
-                      "        l.forward(np.ones((n, 5, 3), dt)); "
-                      f"l.backward(np.ones((n, 5, {d} * h), dt))\n")
+                      "        l.forward(np.ones((n, t, 3), dt)); "
+                      f"l.backward(np.ones((n, t, {d} * h), dt))\n")
         cold_dtypes = warm_dtypes = (np.dtype(dtype).name,)
 
     cpu: list[float] = []

@@ -38,8 +38,8 @@ Params = tuple[np.ndarray, np.ndarray, np.ndarray]
 class Loops(NamedTuple):
     """One direction of a cell's time loop, one function per ``LoopPath``.
 
-    All three take the same arguments, the tuple the cell's ``*_args``
-    function builds; ``step`` then takes the step index t.
+    All take the same arguments, the tuple the cell's ``*_args`` function
+    builds; ``step`` then takes the step index t.
 
     Attributes
     ----------
@@ -92,9 +92,9 @@ class Cell:
         respect to each step's gate inputs into ``da`` (N, T, G*H) and leave
         in dh (zero on entry) and dc (the last c's gradient on entry, None
         without c) those of h0 and c0. ``wh_t`` is Wh.T: a C-contiguous copy,
-        or over fewer than ``TRANSPOSED_COPY_MIN_STEPS`` steps the
-        (F-ordered) transposed view of the caller's Wh; the loops may not
-        write to it.
+        or over fewer than ``TRANSPOSED_COPY_MIN_STEPS`` steps, and always
+        for the ``own`` loop, the (F-ordered) transposed view of the
+        caller's Wh; the loops may not write to it.
     backward : the reverse time loop (``Loops``; steps run from T-1 to 0).
     wh_inputs : for dWh, the blocks of Wh's columns and what multiplies each
         per step: ``(first block, end block, source)``, where source -1 is
@@ -116,10 +116,11 @@ class Cell:
     wh_t_view: bool = True
 
 
-def loop_path(loops: Loops, n_batch: int, d_h: int, gates: int, reverse: bool) -> LoopPath:
+def loop_path(loops: Loops, n_batch: int, n_steps: int, d_h: int, gates: int,
+              dtype: np.dtype, reverse: bool) -> LoopPath:
     """``time_loop_path`` for ``loops``: OWN only if the cell has such a loop."""
-    return time_loop_path(n_batch, d_h, gates, backward=reverse,
-                          own=loops.own is not None)
+    return time_loop_path(n_batch, d_h, gates, backward=reverse, own=loops.own is not None,
+                          n_steps=n_steps, dtype=dtype.name)
 
 
 def run_loop(loops: Loops, path: LoopPath, args: tuple, n_steps: int,
@@ -152,8 +153,8 @@ def forward(cell: Cell, params: Params, xs: np.ndarray, h0: np.ndarray,
     if hs.size:
         # The input projection of all steps is one GEMM.
         np.matmul(xs.reshape(-1, d_in), wx, out=gates.reshape(-1, width))
-        run_loop(cell.forward, loop_path(cell.forward, n_batch, d_h, cell.gates, False),
-                 cell.forward_args(wh, b, h, c, tape), n_steps)
+        path = loop_path(cell.forward, n_batch, n_steps, d_h, cell.gates, wh.dtype, False)
+        run_loop(cell.forward, path, cell.forward_args(wh, b, h, c, tape), n_steps)
     return h, c, tape
 
 
@@ -183,7 +184,7 @@ def backward(cell: Cell, params: Params, grads: list[np.ndarray], tape: Tape,
     # pays for itself (OpenBLAS runs the plain product faster than the one
     # on the transposed view); over a few it costs more than it saves.
     # fastrnn's own product reads Wh itself, through the view.
-    path = loop_path(cell.backward, n_batch, d_h, cell.gates, True)
+    path = loop_path(cell.backward, n_batch, n_steps, d_h, cell.gates, wh.dtype, True)
     private = path is not LoopPath.OWN and (n_steps >= TRANSPOSED_COPY_MIN_STEPS
                                             or not cell.wh_t_view)
     wh_t = wh.T.copy() if private else wh.T
