@@ -2,10 +2,9 @@
 
 ``times_transposed`` is fastrnn's own product for the per-step ``h @ Wh``
 and ``da @ Wh.T`` at small batch, register-blocked (``transposed`` packs
-its right operand); ``row_times`` and
-``aligned_copy`` serve the one-row time loops (one narrow sequence, where a
-BLAS call costs more than the arithmetic); ``sum_rows`` is the bias
-gradient of every layer.
+its right operand); ``row_times`` and ``aligned_copy`` serve the one-row
+time loops (one narrow sequence, where a BLAS call costs more than the
+arithmetic); ``sum_rows`` is the bias gradient of every layer.
 """
 
 import numpy as np
